@@ -1,0 +1,1 @@
+//! placeholder: the scheduler core (issue 4) lands here.
