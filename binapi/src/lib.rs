@@ -3,14 +3,25 @@
 //!
 //! Layout:
 //! - [`codec`]: values ([`codec::Wire`]), messages ([`codec::message::Message`]) and framing ([`codec::frame`]);
+//! - [`codegen`]: the `.api.json` -> Rust generator behind the `binapi-gen` binary;
+//! - [`types`], [`messages`]: generated items shared by all releases; [`vpp2101`], [`vpp2306`], [`vpp2506`]:
+//!   one module per VPP release re-exporting them under plain names, with the release's message table;
+//! - [`release`]: what a release module describes; [`ip`]: `std::net` conversions;
 //! - [`retval`]: VPP's return-code table; [`error`]: the crate's error type.
 //!
 //! This crate deliberately has no actix and no agent logic: it moves typed messages to and from VPP, nothing more.
 
 pub mod codec;
+pub mod codegen;
 pub mod error;
+pub mod ip;
+pub mod release;
 pub mod retval;
 
+#[rustfmt::skip]
+mod generated;
+
+pub use generated::{RELEASES, messages, types, vpp2101, vpp2306, vpp2506};
 
 pub use codec::message::{Dump, Header, HeaderShape, Message, MessageKind, Request};
 pub use codec::{CodecError, Reader, Wire};

@@ -72,7 +72,7 @@ pub struct Header {
 }
 
 /// A VPP API message: a generated struct holding the body, with its name, CRC, kind and header shape.
-pub trait Message: Wire + Clone + Debug + PartialEq + Send + Sync + 'static {
+pub trait Message: Wire + Default + Clone + Debug + PartialEq + Send + Sync + 'static {
     /// The message name, e.g. `create_loopback`.
     const NAME: &'static str;
     /// The CRC as 8 lowercase hex digits without `0x`, copied from the `.api.json`.

@@ -1,0 +1,64 @@
+//! `binapi-gen`: regenerates `binapi/src/generated/` from `binapi/api/` (or checks that it is up to date).
+//!
+//! Usage: `binapi-gen [--check] [--api-dir DIR] [--out DIR]`. Without arguments it writes into the crate's own
+//! folders. It deliberately takes no release list on the command line: releases are listed in
+//! `binapi::codegen::RELEASES`, so the committed output and the regeneration test agree.
+
+use binapi::codegen::{self, RELEASES};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let mut api_dir = codegen::default_api_dir();
+    let mut out_dir = codegen::default_out_dir();
+    let mut check = false;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match (arg.as_str(), args.next()) {
+            ("--check", next) => {
+                check = true;
+                if let Some(n) = next {
+                    eprintln!("unexpected argument {n}");
+                    return ExitCode::from(2);
+                }
+            }
+            ("--api-dir", Some(dir)) => api_dir = PathBuf::from(dir),
+            ("--out", Some(dir)) => out_dir = PathBuf::from(dir),
+            _ => {
+                eprintln!("usage: binapi-gen [--check] [--api-dir DIR] [--out DIR]");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let result = codegen::read_agent_messages(&api_dir.join("agent-messages.txt"))
+        .and_then(|agent| codegen::generate(&api_dir, RELEASES, &agent));
+    let files = match result {
+        Ok(files) => files,
+        Err(e) => {
+            eprintln!("binapi-gen: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if check {
+        let stale = codegen::stale_files(&out_dir, &files);
+        if stale.is_empty() {
+            return ExitCode::SUCCESS;
+        }
+        eprintln!("binapi-gen: out of date: {}", stale.join(", "));
+        return ExitCode::FAILURE;
+    }
+    match codegen::write_files(&out_dir, &files) {
+        Ok(()) => {
+            println!(
+                "binapi-gen: wrote {} files to {}",
+                files.len(),
+                out_dir.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("binapi-gen: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
