@@ -239,7 +239,19 @@ impl<'a> Engine<'a> {
         };
         if desc.equivalent(key, &applied, &desired) {
             let state = node.state;
-            if state != ValueState::Configured {
+            // Found as desired (a resync): silently CONFIGURED. Recovering from a
+            // failure, a pending or a missing state is worth a record.
+            let noteworthy = matches!(
+                state,
+                ValueState::Failed
+                    | ValueState::Retrying
+                    | ValueState::Invalid
+                    | ValueState::Pending
+                    | ValueState::Missing
+            );
+            if !noteworthy {
+                self.set_state(key, ValueState::Configured, None);
+            } else {
                 let prev = self.prev(key, Some(applied));
                 self.set_state(key, ValueState::Configured, None);
                 let op = if state == ValueState::Pending {
