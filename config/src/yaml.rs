@@ -44,8 +44,8 @@ pub(crate) fn decode<T: DeserializeOwned + Default>(
     match (decoded, keys) {
         (Ok(value), Ok(keys)) => Ok((value, keys.unwrap_or_default().into_keys().collect())),
         (Err(_), Ok(None)) => Ok((T::default(), BTreeSet::new())),
-        (Err(e), _) => Err(parse_error(path, field.take(), &e)),
-        (Ok(_), Err(e)) => Err(parse_error(path, None, &e)),
+        (Err(e), _) => Err(parse_error(path, text, field.take(), &e)),
+        (Ok(_), Err(e)) => Err(parse_error(path, text, None, &e)),
     }
 }
 
@@ -58,20 +58,107 @@ impl Localizer for NoPositionSuffix {
     }
 }
 
-fn parse_error(path: &Path, field: Option<String>, err: &serde_saphyr::Error) -> ConfigError {
+fn parse_error(
+    path: &Path,
+    text: &str,
+    field: Option<String>,
+    err: &serde_saphyr::Error,
+) -> ConfigError {
     let formatter = DefaultMessageFormatter.with_localizer(&NoPositionSuffix);
     let mut render = RenderOptions::new(&formatter);
     render.snippets = SnippetMode::Off;
     let location = err.location();
+    let line = location.map(|l| l.line()).filter(|l| *l > 0);
+    // serde_path_to_error says "." for the document itself and "?" for a key it could not
+    // name (a syntax error while reading a key); then the key on the error's line, found by
+    // indentation, is the best we can say.
+    let field = field
+        .filter(|f| f != "." && !f.split('.').any(|seg| seg == "?"))
+        .or_else(|| line.and_then(|l| field_at_line(text, l)));
     ConfigError::Parse {
         path: path.to_owned(),
-        line: location.map(|l| l.line()).filter(|l| *l > 0),
+        line,
         column: location.map(|l| l.column()).filter(|c| *c > 0),
-        // serde_path_to_error says "." for the document itself and "?" for a key it could not
-        // name; neither tells the user anything.
-        field: field.filter(|f| f != "." && f != "?"),
+        field,
         message: err.render_with_options(render),
     }
+}
+
+/// One block-style YAML line: `  - key: value` has `indent` 2, `dash`, `key` and `key_col` 4.
+struct BlockLine<'a> {
+    indent: usize,
+    dash: bool,
+    key: Option<&'a str>,
+    key_col: usize,
+}
+
+fn block_line(line: &str) -> Option<BlockLine<'_>> {
+    let indent = line.len() - line.trim_start_matches(' ').len();
+    let content = &line[indent..];
+    if content.is_empty() || content.starts_with('#') {
+        return None;
+    }
+    let (dash, body, key_col) = match content.strip_prefix("- ") {
+        Some(rest) => {
+            let pad = rest.len() - rest.trim_start_matches(' ').len();
+            (true, &rest[pad..], indent + 2 + pad)
+        }
+        None => (content == "-", content, indent),
+    };
+    let key = body
+        .find(": ")
+        .or_else(|| body.strip_suffix(':').map(str::len))
+        .map(|end| body[..end].trim().trim_matches(|c| c == '"' || c == '\''))
+        .filter(|k| !k.is_empty() && !k.contains([' ', '{', '[', '#']));
+    Some(BlockLine {
+        indent,
+        dash,
+        key,
+        key_col,
+    })
+}
+
+/// The dotted path (`loggers[1].level`) of the key on 1-based `line`, from indentation; `None`
+/// when that line has no `key:` of block-style YAML.
+fn field_at_line(text: &str, line: u64) -> Option<String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let idx = usize::try_from(line).ok()?.checked_sub(1)?;
+    let target = block_line(lines.get(idx)?)?;
+    let mut path = vec![target.key?.to_owned()];
+    let mut col = target.key_col;
+    // Inside a sequence item: (column of its dash, items seen above it).
+    let mut seq = target.dash.then_some((target.indent, 0usize));
+    for text_line in lines[..idx].iter().rev() {
+        let Some(l) = block_line(text_line) else {
+            continue;
+        };
+        if let Some((dash_col, count)) = seq {
+            if l.dash && l.indent == dash_col {
+                seq = Some((dash_col, count + 1));
+            } else if !l.dash && l.indent <= dash_col {
+                let key = l.key?;
+                path.push(format!("{key}[{count}]"));
+                col = l.key_col;
+                seq = None;
+            }
+            continue;
+        }
+        if l.key_col > col {
+            continue;
+        }
+        if l.dash && l.key_col == col {
+            seq = Some((l.indent, 0));
+        } else if l.key_col < col {
+            path.push(l.key?.to_owned());
+            col = l.key_col;
+            seq = l.dash.then_some((l.indent, 0));
+        }
+        if col == 0 && seq.is_none() {
+            break;
+        }
+    }
+    path.reverse();
+    Some(path.join("."))
 }
 
 #[cfg(test)]
@@ -131,6 +218,42 @@ mod tests {
         assert!(
             unknown.starts_with("x.conf:2:1: field `bogus`: unknown field `bogus`"),
             "{unknown}"
+        );
+    }
+
+    #[test]
+    fn field_from_indentation_when_the_parser_names_none() {
+        let text = "\
+a: 1
+loggers:
+  - name: x
+    level: debug
+  - name: y
+
+    level: \"oops
+pool:
+  idle: 1
+compact:
+- k: 1
+- k: 2
+";
+        assert_eq!(field_at_line(text, 1).as_deref(), Some("a"));
+        assert_eq!(field_at_line(text, 4).as_deref(), Some("loggers[0].level"));
+        assert_eq!(field_at_line(text, 5).as_deref(), Some("loggers[1].name"));
+        assert_eq!(field_at_line(text, 7).as_deref(), Some("loggers[1].level"));
+        assert_eq!(field_at_line(text, 9).as_deref(), Some("pool.idle"));
+        assert_eq!(field_at_line(text, 12).as_deref(), Some("compact[1].k"));
+        assert_eq!(field_at_line(text, 2).as_deref(), Some("loggers"));
+        assert_eq!(field_at_line(text, 6), None);
+        assert_eq!(field_at_line(text, 99), None);
+        assert_eq!(field_at_line("- 1\n", 1), None);
+    }
+
+    #[test]
+    fn syntax_error_in_a_key_falls_back_to_the_line_s_key() {
+        assert_eq!(
+            err("enabled: true\nitems: \"unclosed\n"),
+            "x.conf:2:8: field `items`: unclosed quote"
         );
     }
 
