@@ -1,0 +1,1 @@
+//! `show` commands in VPP's output layout (filled in with the server).
