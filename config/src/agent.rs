@@ -243,10 +243,17 @@ impl AgentConfig {
     /// `env` (use [`Environment::process`] in the binary). Flags win over env vars; see the
     /// module doc for the file lookup.
     ///
-    /// After loading, Ligato's overrides apply: etcd `endpoints` from `ETCD_ENDPOINTS` when the
-    /// file has none; `--http-port`/`HTTP_PORT` and `--grpc-port`/`GRPC_PORT` set
-    /// `127.0.0.1:<port>` when the file sets no `endpoint`; `INITIAL_LOGLVL` sets the default
-    /// log level when the file does not; a non-empty `GOVPPMUX_NOSOCK` forces shared memory.
+    /// After loading, Ligato's env and flag overrides apply:
+    /// - etcd `endpoints` from `ETCD_ENDPOINTS` (then `ETCDV3_ENDPOINTS`) when the file has none;
+    /// - consul `address` from `CONSUL_HTTP_ADDR` when the file sets none (the Consul client's
+    ///   own default, which Ligato inherits);
+    /// - `--http-port`/`HTTP_PORT` and `--grpc-port`/`GRPC_PORT` set `127.0.0.1:<port>` when the
+    ///   file sets no `endpoint` (Ligato binds `0.0.0.0`; we bind loopback; a gRPC port also
+    ///   turns gRPC on, which Ligato's ignored flag does not);
+    /// - `INITIAL_LOGLVL` replaces the file's `default-level`, as Ligato's log manager does;
+    /// - `VPP_STATUS_PUBLISHERS` (comma separated here; Ligato appends the whole value as one
+    ///   name) is appended to `status-publishers`;
+    /// - a non-empty `GOVPPMUX_NOSOCK` forces shared memory.
     pub fn from_matches(matches: &ArgMatches, env: &Environment) -> Result<Self, ConfigError> {
         let mut inputs = Inputs {
             matches,
@@ -269,7 +276,12 @@ impl AgentConfig {
         etcd.config
             .fill_endpoints(|var| env.get(var).map(str::to_owned));
         let (redis, _) = inputs.load::<RedisConfig>()?;
-        let (consul, _) = inputs.load::<ConsulConfig>()?;
+        let (mut consul, consul_keys) = inputs.load::<ConsulConfig>()?;
+        if let Some(address) = env.get("CONSUL_HTTP_ADDR")
+            && !consul_keys.contains("address")
+        {
+            consul.config.address = address.to_owned();
+        }
         let (bolt, _) = inputs.load::<BoltConfig>()?;
         let (filedb, _) = inputs.load::<FileDbConfig>()?;
         let (mut govpp, _) = inputs.load::<GovppConfig>()?;
@@ -285,10 +297,8 @@ impl AgentConfig {
             grpc.config.endpoint = format!("{DEFAULT_HOST}:{port}");
         }
         let (kvscheduler, _) = inputs.load::<KvSchedulerConfig>()?;
-        let (mut logs, logs_keys) = inputs.load::<LogsConfig>()?;
-        if let Some(level) = env.get("INITIAL_LOGLVL")
-            && !logs_keys.contains("default-level")
-        {
+        let (mut logs, _) = inputs.load::<LogsConfig>()?;
+        if let Some(level) = env.get("INITIAL_LOGLVL") {
             logs.config.default_level = level.parse().map_err(|message| ConfigError::BadValue {
                 origin: origin_env("INITIAL_LOGLVL"),
                 value: level.to_owned(),
@@ -296,7 +306,21 @@ impl AgentConfig {
             })?;
         }
         let (linux_ifplugin, _) = inputs.load::<LinuxIfPluginConfig>()?;
-        let (vpp_ifplugin, _) = inputs.load::<VppIfPluginConfig>()?;
+        let (mut vpp_ifplugin, _) = inputs.load::<VppIfPluginConfig>()?;
+        if let Some(publishers) = env.get("VPP_STATUS_PUBLISHERS") {
+            for name in publishers
+                .split(',')
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+            {
+                let publisher = name.parse().map_err(|message| ConfigError::BadValue {
+                    origin: origin_env("VPP_STATUS_PUBLISHERS"),
+                    value: publishers.to_owned(),
+                    message,
+                })?;
+                vpp_ifplugin.config.status_publishers.push(publisher);
+            }
+        }
         let (telemetry, _) = inputs.load::<TelemetryConfig>()?;
 
         let mut kv_stores: Vec<KvStore> = [

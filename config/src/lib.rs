@@ -32,10 +32,10 @@ pub use cli::{
     args, command, ligato_style_args,
 };
 pub use error::{ConfigError, ConfigErrorKind};
-pub use file_mode::FileMode;
+pub use file_mode::{FileMode, SocketPermission};
 pub use plugins::{
     GovppConfig, KvSchedulerConfig, LinuxIfPluginConfig, LogHook, LogLevel, LoggerLevel,
-    LogsConfig, StatusPublisher, TelemetryConfig, VppIfPluginConfig,
+    LogsConfig, StatusPublisher, TelemetryConfig, TelemetryMetric, VppIfPluginConfig,
 };
 pub use rpc::{
     DEFAULT_GRPC_ENDPOINT, DEFAULT_HTTP_ENDPOINT, GrpcConfig, GrpcNetwork, HttpConfig, HttpUser,

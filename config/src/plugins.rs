@@ -393,6 +393,21 @@ pub enum StatusPublisher {
     Consul,
 }
 
+impl FromStr for StatusPublisher {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "etcd" => Ok(StatusPublisher::Etcd),
+            "redis" => Ok(StatusPublisher::Redis),
+            "consul" => Ok(StatusPublisher::Consul),
+            _ => Err(format!(
+                "unknown status publisher {s:?}, expected one of etcd, redis, consul"
+            )),
+        }
+    }
+}
+
 /// `vpp-ifplugin.conf` (vpp-agent `plugins/vpp/ifplugin/config.go`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
@@ -420,6 +435,17 @@ impl PluginConfig for VppIfPluginConfig {
     };
 }
 
+/// A group of VPP stats that telemetry can skip (`skipped`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TelemetryMetric {
+    Runtime,
+    Memory,
+    Buffers,
+    Nodes,
+    Interfaces,
+}
+
 /// `telemetry.conf` (vpp-agent `plugins/telemetry/config.go`). `polling-interval` is also our
 /// stats publisher's period.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -429,13 +455,13 @@ pub struct TelemetryConfig {
     pub polling_interval: Duration,
     pub disabled: bool,
     pub prometheus_disabled: bool,
-    pub skipped: Vec<String>,
+    pub skipped: Vec<TelemetryMetric>,
 }
 
 impl Default for TelemetryConfig {
     fn default() -> Self {
         Self {
-            polling_interval: Duration::from_secs(30),
+            polling_interval: Self::DEFAULT_POLLING_INTERVAL,
             disabled: false,
             prometheus_disabled: false,
             skipped: Vec::new(),
@@ -444,12 +470,19 @@ impl Default for TelemetryConfig {
 }
 
 impl TelemetryConfig {
-    /// Ligato's floor on the polling interval.
+    /// Ligato's default polling interval.
+    pub const DEFAULT_POLLING_INTERVAL: Duration = Duration::from_secs(30);
+    /// Ligato's floor: an interval must be longer than this to be used.
     pub const MIN_POLLING_INTERVAL: Duration = Duration::from_secs(1);
 
-    /// The period the stats publisher uses: `polling-interval`, raised to 1s as Ligato does.
+    /// The period the stats publisher uses: `polling-interval` if it is longer than 1s,
+    /// otherwise the 30s default (Ligato warns and does the same).
     pub fn publish_period(&self) -> Duration {
-        self.polling_interval.max(Self::MIN_POLLING_INTERVAL)
+        if self.polling_interval > Self::MIN_POLLING_INTERVAL {
+            self.polling_interval
+        } else {
+            Self::DEFAULT_POLLING_INTERVAL
+        }
     }
 }
 
@@ -471,7 +504,11 @@ impl PluginConfig for TelemetryConfig {
                 "false",
                 "do not export stats to Prometheus",
             ),
-            field("skipped", "[]", "stat groups not polled"),
+            field(
+                "skipped",
+                "[]",
+                "stat groups not polled: runtime, memory, buffers, nodes, interfaces",
+            ),
         ],
         default_json: default_json::<TelemetryConfig>,
     };
@@ -495,7 +532,11 @@ mod tests {
     fn telemetry_period_has_a_floor() {
         let mut c = TelemetryConfig::default();
         assert_eq!(c.publish_period(), Duration::from_secs(30));
-        c.polling_interval = Duration::from_millis(10);
-        assert_eq!(c.publish_period(), Duration::from_secs(1));
+        c.polling_interval = Duration::from_secs(2);
+        assert_eq!(c.publish_period(), Duration::from_secs(2));
+        c.polling_interval = Duration::from_secs(1);
+        assert_eq!(c.publish_period(), Duration::from_secs(30));
+        c.polling_interval = Duration::ZERO;
+        assert_eq!(c.publish_period(), Duration::from_secs(30));
     }
 }

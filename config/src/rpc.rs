@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::file_mode::FileMode;
+use crate::file_mode::SocketPermission;
 use crate::table::{FieldDoc, PluginConfig, PluginInfo, default_json};
 
 /// Our HTTP endpoint when neither the file nor `--http-port` sets one (Ligato: `0.0.0.0:9191`).
@@ -248,14 +248,15 @@ pub enum GrpcNetwork {
     Unixpacket,
 }
 
-/// `grpc.conf`; see [`GrpcConfig::INFO`] for the fields. Without a file (and without
-/// `--grpc-port`) the gRPC server is off, as in Ligato.
+/// `grpc.conf`; see [`GrpcConfig::INFO`] for the fields. Without a file the gRPC server is
+/// off, as in Ligato; `--grpc-port` also turns it on, which is ours (Ligato declares that flag
+/// but ignores it).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
 pub struct GrpcConfig {
     /// `host:port`, or a socket path for the unix networks.
     pub endpoint: String,
-    pub permission: FileMode,
+    pub permission: SocketPermission,
     pub force_socket_removal: bool,
     pub network: GrpcNetwork,
     pub max_msg_size: u32,
@@ -272,7 +273,7 @@ impl Default for GrpcConfig {
     fn default() -> Self {
         Self {
             endpoint: DEFAULT_GRPC_ENDPOINT.to_owned(),
-            permission: FileMode(0),
+            permission: SocketPermission::default(),
             force_socket_removal: false,
             network: GrpcNetwork::Tcp,
             max_msg_size: 0,

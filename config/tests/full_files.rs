@@ -295,7 +295,7 @@ rate-limiter:
 fn grpc() {
     let yaml = "\
 endpoint: /var/run/agent.sock
-permission: 0660
+permission: 660
 force-socket-removal: true
 network: unix
 max-msg-size: 8388608
@@ -309,7 +309,7 @@ prometheus-metrics: true
 ";
     let want = GrpcConfig {
         endpoint: "/var/run/agent.sock".into(),
-        permission: FileMode(0o660),
+        permission: SocketPermission::from_bits(0o660).expect("bits"),
         force_socket_removal: true,
         network: GrpcNetwork::Unix,
         max_msg_size: 8_388_608,
@@ -426,7 +426,7 @@ fn telemetry() {
         polling_interval: secs(5),
         disabled: true,
         prometheus_disabled: true,
-        skipped: vec!["nodes".into()],
+        skipped: vec![TelemetryMetric::Nodes],
     };
     check(yaml, want, |c| {
         (&c.telemetry.config, c.telemetry.source.as_deref())

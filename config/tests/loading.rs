@@ -286,8 +286,37 @@ fn ligato_env_overrides_apply_after_loading() {
     let dir = tempfile::tempdir().expect("tempdir");
     let logs = write(dir.path(), "logs.conf", "default-level: error\n");
     let l = format!("--logs-config={}", logs.display());
-    let cfg = load(&[&l], &[("INITIAL_LOGLVL", "debug")]).expect("file wins");
+    let cfg = load(&[&l], &[]).expect("file");
     assert_eq!(cfg.logs.config.default_level, LogLevel::Error);
+    let cfg = load(&[&l], &[("INITIAL_LOGLVL", "debug")]).expect("env wins, as in Ligato");
+    assert_eq!(cfg.logs.config.default_level, LogLevel::Debug);
+
+    let consul = write(dir.path(), "consul.conf", "resync-after-reconnect: true\n");
+    let c = format!("--consul-config={}", consul.display());
+    let cfg = load(&[&c], &[("CONSUL_HTTP_ADDR", "10.1.1.1:8500")]).expect("consul env");
+    assert_eq!(cfg.consul.config.address, "10.1.1.1:8500");
+    let consul = write(dir.path(), "consul2.conf", "address: file:8500\n");
+    let c = format!("--consul-config={}", consul.display());
+    let cfg = load(&[&c], &[("CONSUL_HTTP_ADDR", "10.1.1.1:8500")]).expect("consul file");
+    assert_eq!(cfg.consul.config.address, "file:8500");
+
+    let vif = write(dir.path(), "vif.conf", "status-publishers: [etcd]\n");
+    let v = format!("--vpp-ifplugin-config={}", vif.display());
+    let cfg = load(&[&v], &[("VPP_STATUS_PUBLISHERS", "redis, consul")]).expect("publishers");
+    assert_eq!(
+        cfg.vpp_ifplugin.config.status_publishers,
+        [
+            StatusPublisher::Etcd,
+            StatusPublisher::Redis,
+            StatusPublisher::Consul
+        ]
+    );
+    let err = load(&[], &[("VPP_STATUS_PUBLISHERS", "kafka")]).expect_err("bad publisher");
+    assert!(
+        err.to_string()
+            .contains("unknown status publisher \"kafka\""),
+        "{err}"
+    );
 
     let err = load(&[], &[("INITIAL_LOGLVL", "loud")]).expect_err("bad level");
     assert!(
