@@ -332,6 +332,7 @@ impl<'a> Engine<'a> {
         if let Some(n) = self.graph.nodes.get_mut(key) {
             n.last_op = op;
         }
+        self.sync_applied_deps(key);
         if was.is_none() {
             self.record(key, op, prev, false, false);
             self.graph.set_available(key, true);
@@ -380,6 +381,7 @@ impl<'a> Engine<'a> {
                     n.error = None;
                     n.last_op = TxnOperation::Create;
                 }
+                self.sync_applied_deps(key);
                 self.graph.set_available(key, true);
                 self.record(key, TxnOperation::Create, prev, false, recreate);
                 self.wake_dependents(key);
@@ -415,6 +417,7 @@ impl<'a> Engine<'a> {
                     n.error = None;
                     n.last_op = TxnOperation::Update;
                 }
+                self.sync_applied_deps(key);
                 self.record(key, TxnOperation::Update, prev, false, false);
                 self.refresh_derived(key);
             }
@@ -423,6 +426,17 @@ impl<'a> Engine<'a> {
                 self.record(key, TxnOperation::Update, prev, false, false);
             }
         }
+    }
+
+    /// The applied value now has the desired value's dependencies.
+    fn sync_applied_deps(&mut self, key: &Key) {
+        let deps = self
+            .graph
+            .nodes
+            .get(key)
+            .map(|n| n.deps.clone())
+            .unwrap_or_default();
+        self.graph.set_applied_deps(key, deps);
     }
 
     /// Queues the pending values that `key` may have unblocked.
@@ -572,7 +586,7 @@ impl<'a> Engine<'a> {
                     .nodes
                     .get(&c)
                     .is_some_and(|n| n.applied.is_some() && n.origin != Origin::FromSb)
-                    && !self.graph.deps_ok(&c);
+                    && self.graph.stranded(&c);
                 if stranded {
                     kids.push(c);
                 }
@@ -634,6 +648,7 @@ impl<'a> Engine<'a> {
             }
             None => Vec::new(),
         };
+        self.graph.set_applied_deps(key, Vec::new());
         self.record(key, TxnOperation::Delete, prev, false, recreate);
         // Derived values that never reached the dataplane (pending, invalid) go with the parent.
         for c in kids {

@@ -27,8 +27,11 @@ pub(crate) struct Node {
     /// What the dataplane holds; `Some` means the value exists there.
     pub applied: Option<Value>,
     pub metadata: Option<Metadata>,
-    /// Dependencies of the desired value, registered in the graph's reverse indexes.
+    /// Dependencies of the desired value (what creating or updating needs).
     pub deps: Vec<Dependency>,
+    /// Dependencies of the applied value (what deleting others must not strand). Both lists
+    /// are registered in the graph's reverse indexes.
+    pub applied_deps: Vec<Dependency>,
     pub state: ValueState,
     pub error: Option<String>,
     pub retriable: bool,
@@ -50,6 +53,7 @@ impl Node {
             applied: None,
             metadata: None,
             deps: Vec::new(),
+            applied_deps: Vec::new(),
             state: ValueState::Nonexistent,
             error: None,
             retriable: false,
@@ -157,21 +161,50 @@ impl Graph {
             .is_none_or(|n| n.deps.iter().all(|d| self.satisfied(&d.target)))
     }
 
-    /// Replaces the dependencies of `key` in the node and the reverse indexes.
-    pub fn set_deps(&mut self, key: &Key, deps: Vec<Dependency>) {
-        let old = match self.nodes.get_mut(key) {
-            Some(n) => std::mem::take(&mut n.deps),
-            None => return,
+    /// Would the applied value of `key` be stranded (a dependency of what is in the
+    /// dataplane no longer satisfied)?
+    pub fn stranded(&self, key: &Key) -> bool {
+        self.nodes
+            .get(key)
+            .is_some_and(|n| n.applied_deps.iter().any(|d| !self.satisfied(&d.target)))
+    }
+
+    fn unindex_node(&mut self, key: &Key) {
+        let Some(n) = self.nodes.get(key) else {
+            return;
         };
-        for d in &old {
+        let all: Vec<Dependency> = n.deps.iter().chain(&n.applied_deps).cloned().collect();
+        for d in &all {
             self.unindex(key, d);
         }
-        for d in &deps {
+    }
+
+    fn index_node(&mut self, key: &Key) {
+        let Some(n) = self.nodes.get(key) else {
+            return;
+        };
+        let all: Vec<Dependency> = n.deps.iter().chain(&n.applied_deps).cloned().collect();
+        for d in &all {
             self.index(key, d);
         }
+    }
+
+    /// Replaces the dependencies of the desired value of `key`.
+    pub fn set_deps(&mut self, key: &Key, deps: Vec<Dependency>) {
+        self.unindex_node(key);
         if let Some(n) = self.nodes.get_mut(key) {
             n.deps = deps;
         }
+        self.index_node(key);
+    }
+
+    /// Replaces the dependencies of the applied value of `key`.
+    pub fn set_applied_deps(&mut self, key: &Key, deps: Vec<Dependency>) {
+        self.unindex_node(key);
+        if let Some(n) = self.nodes.get_mut(key) {
+            n.applied_deps = deps;
+        }
+        self.index_node(key);
     }
 
     fn index(&mut self, key: &Key, d: &Dependency) {
@@ -245,10 +278,12 @@ impl Graph {
             }
         }
         for k in &self.by_selector {
-            let matches = self
-                .nodes
-                .get(k)
-                .is_some_and(|n| n.deps.iter().any(|d| d.target.matches(key)));
+            let matches = self.nodes.get(k).is_some_and(|n| {
+                n.deps
+                    .iter()
+                    .chain(&n.applied_deps)
+                    .any(|d| d.target.matches(key))
+            });
             if matches {
                 out.insert(k.clone());
             }
@@ -258,7 +293,7 @@ impl Graph {
 
     /// Drops a node and its index entries.
     pub fn remove(&mut self, key: &Key) -> Option<Node> {
-        self.set_deps(key, Vec::new());
+        self.unindex_node(key);
         self.available.remove(key);
         self.nodes.remove(key)
     }

@@ -53,6 +53,7 @@ pub(crate) fn retrieve(reg: &Registry, graph: &Graph) -> Result<Snapshot, KvErro
 fn fold(engine: &mut Engine<'_>, reg: &Registry, snap: Snapshot) {
     let graph = &mut *engine.graph;
     let mut seen: HashSet<Key> = HashSet::with_capacity(snap.values.len());
+    let mut applied: Vec<Key> = Vec::with_capacity(snap.values.len());
     for r in snap.values {
         seen.insert(r.key.clone());
         let node = graph
@@ -66,6 +67,16 @@ fn fold(engine: &mut Engine<'_>, reg: &Registry, snap: Snapshot) {
             node.state = ValueState::Obtained;
         }
         graph.set_available(&r.key, true);
+        applied.push(r.key);
+    }
+    for k in applied {
+        let deps = graph
+            .nodes
+            .get(&k)
+            .and_then(|n| Some((reg.get(n.descriptor)?, n.applied.clone()?)))
+            .map(|(d, v)| d.dependencies(&k, &v))
+            .unwrap_or_default();
+        graph.set_applied_deps(&k, deps);
     }
     let vanished: Vec<Key> = graph
         .nodes
@@ -89,6 +100,7 @@ fn fold(engine: &mut Engine<'_>, reg: &Registry, snap: Snapshot) {
             n.metadata = None;
             n.state = ValueState::Missing;
             graph.set_available(&k, false);
+            graph.set_applied_deps(&k, Vec::new());
         }
     }
     link_derived(graph, reg, &snap.retrievable);
@@ -144,7 +156,8 @@ fn link_derived(graph: &mut Graph, reg: &Registry, retrievable: &HashSet<usize>)
                     .and_then(|n| n.desired.clone())
                     .map(|v| dd.dependencies(&k, &v))
                     .unwrap_or_default();
-                graph.set_deps(&k, deps);
+                graph.set_deps(&k, deps.clone());
+                graph.set_applied_deps(&k, deps);
             }
             if !linked.contains(&k) {
                 linked.push(k.clone());

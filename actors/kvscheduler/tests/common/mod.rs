@@ -111,11 +111,22 @@ impl FakeDp {
         Ok(s.next_index)
     }
 
-    pub fn update(&self, key: &Key, value: &Value) -> Result<(), KvError> {
+    /// Changes a value in place; its dependencies become `deps`, which must exist.
+    pub fn update(&self, key: &Key, value: &Value, deps: Vec<DepTarget>) -> Result<(), KvError> {
         let mut s = self.state();
         Self::injected(&mut s, key)?;
+        for d in &deps {
+            if !s.entries.keys().any(|k| k != key && d.matches(k)) {
+                s.violations
+                    .push(format!("update of {key} with missing dependency {d:?}"));
+                return Err(KvError::fatal("dependency missing"));
+            }
+        }
         match s.entries.get_mut(key) {
-            Some(e) => e.value = value.clone(),
+            Some(e) => {
+                e.value = value.clone();
+                e.deps = deps;
+            }
             None => {
                 s.violations.push(format!("update of missing {key}"));
                 return Err(KvError::fatal("not found"));
@@ -234,7 +245,11 @@ impl Descriptor for TestDescriptor {
         new: &Value,
         _metadata: Option<&Metadata>,
     ) -> Result<Option<Metadata>, KvError> {
-        self.dp.update(key, new)?;
+        let deps = (self.deps)(key, new)
+            .into_iter()
+            .map(|d| d.target)
+            .collect();
+        self.dp.update(key, new, deps)?;
         Ok(None)
     }
     fn delete(
