@@ -1,0 +1,357 @@
+//! The etcd v3 backend on `etcd-client`: get/put/delete with an operation timeout, snapshots
+//! read page by page at one revision, and watches with `prev_kv` from the snapshot's
+//! revision + 1 that reconnect by themselves (see [`watch`]).
+//!
+//! Deliberately not here: TLS (this build of etcd-client has no TLS feature; asking for it is
+//! an `Unsupported` error), leases and sessions, and the status-check probe that triggers an
+//! agent-wide resync (the layer above decides that from the watch's events).
+
+mod watch;
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use etcd_client::{Client, ConnectOptions, GetOptions};
+
+use crate::backend::{KvBackend, check_key};
+use crate::error::{ConnectorError, Result, Store};
+use crate::types::{Revision, Snapshot, Watch};
+
+/// How many keys one snapshot page reads.
+const PAGE: i64 = 1000;
+
+/// Options of the etcd backend (`--etcd-config`).
+#[derive(Debug, Clone)]
+pub struct EtcdOptions {
+    /// `host:port` or URLs.
+    pub endpoints: Vec<String>,
+    /// How long connecting may take (Ligato default 1s).
+    pub dial_timeout: Duration,
+    /// How long one operation may take (Ligato default 3s).
+    pub operation_timeout: Duration,
+    /// Plain HTTP/2 without TLS; the only transport this build supports.
+    pub insecure_transport: bool,
+    /// TLS files (cert, key, CA); any of them set is `Unsupported` in this build.
+    pub cert_file: Option<String>,
+    pub key_file: Option<String>,
+    pub ca_file: Option<String>,
+    /// User name and password for etcd auth.
+    pub credentials: Option<(String, String)>,
+    /// Compact the history to the current revision this often; `None` never.
+    pub auto_compact: Option<Duration>,
+    /// How long a watch waits between reconnect attempts (Ligato default 2s).
+    pub reconnect_interval: Duration,
+    /// Start even when etcd is down; operations fail until it comes up.
+    pub allow_delayed_start: bool,
+}
+
+impl EtcdOptions {
+    /// Options for these endpoints with Ligato's defaults.
+    pub fn new(endpoints: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        EtcdOptions {
+            endpoints: endpoints.into_iter().map(Into::into).collect(),
+            dial_timeout: Duration::from_secs(1),
+            operation_timeout: Duration::from_secs(3),
+            insecure_transport: true,
+            cert_file: None,
+            key_file: None,
+            ca_file: None,
+            credentials: None,
+            auto_compact: None,
+            reconnect_interval: Duration::from_secs(2),
+            allow_delayed_start: false,
+        }
+    }
+}
+
+/// The etcd backend.
+#[derive(Clone)]
+pub struct EtcdBackend {
+    client: Client,
+    options: EtcdOptions,
+    compactor: Option<std::sync::Arc<tokio::task::AbortHandle>>,
+}
+
+impl std::fmt::Debug for EtcdBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EtcdBackend")
+            .field("endpoints", &self.options.endpoints)
+            .finish_non_exhaustive()
+    }
+}
+
+impl EtcdBackend {
+    /// Connects; without `allow_delayed_start` it also checks that etcd answers within
+    /// `dial_timeout`.
+    pub async fn connect(options: EtcdOptions) -> Result<Self> {
+        if options.cert_file.is_some() || options.key_file.is_some() || options.ca_file.is_some() {
+            return Err(ConnectorError::Unsupported {
+                store: Store::Etcd,
+                option: "cert-file/key-file/ca-file",
+                reason: "this build of the agent has no TLS for etcd; use insecure-transport",
+            });
+        }
+        let endpoint = options.endpoints.join(",");
+        let mut connect = ConnectOptions::new()
+            .with_connect_timeout(options.dial_timeout)
+            .with_keep_alive(Duration::from_secs(5), Duration::from_secs(3))
+            .with_keep_alive_while_idle(true);
+        if let Some((user, password)) = &options.credentials {
+            connect = connect.with_user(user.clone(), password.clone());
+        }
+        let connecting = Client::connect(options.endpoints.clone(), Some(connect));
+        let client = match tokio::time::timeout(options.dial_timeout, connecting).await {
+            Ok(Ok(client)) => client,
+            Ok(Err(e)) => {
+                return Err(ConnectorError::Connect {
+                    store: Store::Etcd,
+                    endpoint,
+                    source: Box::new(e),
+                });
+            }
+            Err(_) => {
+                return Err(ConnectorError::Connect {
+                    store: Store::Etcd,
+                    endpoint,
+                    source: format!("no answer within {:?}", options.dial_timeout).into(),
+                });
+            }
+        };
+        let mut backend = EtcdBackend {
+            client,
+            options,
+            compactor: None,
+        };
+        if !backend.options.allow_delayed_start {
+            let mut kv = backend.client.kv_client();
+            let probe = kv.get("/probe-etcd-connection", None);
+            match tokio::time::timeout(backend.options.dial_timeout, probe).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => {
+                    return Err(ConnectorError::Connect {
+                        store: Store::Etcd,
+                        endpoint,
+                        source: Box::new(e),
+                    });
+                }
+                Err(_) => {
+                    return Err(ConnectorError::Connect {
+                        store: Store::Etcd,
+                        endpoint,
+                        source: format!("no answer within {:?}", backend.options.dial_timeout)
+                            .into(),
+                    });
+                }
+            }
+        }
+        if let Some(every) = backend.options.auto_compact {
+            if every < Duration::from_secs(3600) {
+                tracing::warn!(
+                    ?every,
+                    "etcd auto-compact below 60 minutes may cancel watches"
+                );
+            }
+            let task = tokio::spawn(auto_compact(backend.client.clone(), every));
+            backend.compactor = Some(std::sync::Arc::new(task.abort_handle()));
+        }
+        Ok(backend)
+    }
+
+    /// The underlying client, for tests that compact or inspect etcd directly.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    async fn timed<T, F>(&self, op: &'static str, key: &str, fut: F) -> Result<T>
+    where
+        F: Future<Output = std::result::Result<T, etcd_client::Error>>,
+    {
+        match tokio::time::timeout(self.options.operation_timeout, fut).await {
+            Ok(Ok(v)) => Ok(v),
+            Ok(Err(e)) => Err(map_err(op, key, e)),
+            Err(_) => Err(ConnectorError::Timeout {
+                store: Store::Etcd,
+                op,
+                key: key.to_owned(),
+                after: self.options.operation_timeout,
+            }),
+        }
+    }
+}
+
+/// Maps a client error by its gRPC code, never by its text.
+pub(crate) fn map_err(op: &'static str, key: &str, e: etcd_client::Error) -> ConnectorError {
+    use etcd_client::Error as E;
+    use tonic::Code;
+    let key = key.to_owned();
+    match &e {
+        E::GRpcStatus(status)
+            if matches!(
+                status.code(),
+                Code::Unavailable
+                    | Code::DeadlineExceeded
+                    | Code::Cancelled
+                    | Code::Unknown
+                    | Code::Aborted
+            ) =>
+        {
+            ConnectorError::Disconnected {
+                store: Store::Etcd,
+                op,
+                key,
+                source: Box::new(e),
+            }
+        }
+        E::GRpcStatus(status) => ConnectorError::Rejected {
+            store: Store::Etcd,
+            op,
+            key,
+            reason: format!("{:?}: {}", status.code(), status.message()),
+        },
+        E::TransportError(_) | E::IoError(_) | E::WatchError(_) => ConnectorError::Disconnected {
+            store: Store::Etcd,
+            op,
+            key,
+            source: Box::new(e),
+        },
+        _ => ConnectorError::Protocol {
+            store: Store::Etcd,
+            op,
+            key,
+            detail: e.to_string(),
+        },
+    }
+}
+
+/// The end of the key range that holds every key starting with `prefix`.
+pub(crate) fn prefix_end(prefix: &[u8]) -> Vec<u8> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < 0xff {
+            end.push(last + 1);
+            return end;
+        }
+    }
+    vec![0]
+}
+
+async fn auto_compact(mut client: Client, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        let rev = match client.get("/probe-etcd-connection", None).await {
+            Ok(resp) => resp.header().map(|h| h.revision()).unwrap_or(0),
+            Err(e) => {
+                tracing::warn!(error = %e, "etcd auto-compact could not read the revision");
+                continue;
+            }
+        };
+        if rev > 0
+            && let Err(e) = client.compact(rev, None).await
+        {
+            tracing::warn!(error = %e, rev, "etcd auto-compact failed");
+        }
+    }
+}
+
+/// Reads a prefix page by page, all pages at the revision of the first.
+pub(crate) async fn read_snapshot(
+    client: &Client,
+    prefix: &str,
+    timeout: Duration,
+) -> Result<Snapshot> {
+    let mut kv = client.kv_client();
+    let end = prefix_end(prefix.as_bytes());
+    let mut start = prefix.as_bytes().to_vec();
+    let mut revision = 0i64;
+    let mut entries = std::collections::BTreeMap::new();
+    loop {
+        let mut opts = GetOptions::new().with_range(end.clone()).with_limit(PAGE);
+        if revision > 0 {
+            opts = opts.with_revision(revision);
+        }
+        let resp = match tokio::time::timeout(timeout, kv.get(start.clone(), Some(opts))).await {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => return Err(map_err("snapshot", prefix, e)),
+            Err(_) => {
+                return Err(ConnectorError::Timeout {
+                    store: Store::Etcd,
+                    op: "snapshot",
+                    key: prefix.to_owned(),
+                    after: timeout,
+                });
+            }
+        };
+        if revision == 0 {
+            revision = resp.header().map(|h| h.revision()).unwrap_or(0);
+        }
+        for kv in resp.kvs() {
+            let key = String::from_utf8_lossy(kv.key()).into_owned();
+            entries.insert(key, Bytes::copy_from_slice(kv.value()));
+        }
+        match resp.kvs().last() {
+            Some(last) if resp.more() => {
+                start = last.key().to_vec();
+                start.push(0);
+            }
+            _ => break,
+        }
+    }
+    Ok(Snapshot {
+        revision: Revision(u64::try_from(revision).unwrap_or(0)),
+        entries,
+    })
+}
+
+impl KvBackend for EtcdBackend {
+    fn store(&self) -> Store {
+        Store::Etcd
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<Bytes>> {
+        check_key(Store::Etcd, key)?;
+        let mut kv = self.client.kv_client();
+        let resp = self.timed("get", key, kv.get(key, None)).await?;
+        Ok(resp
+            .kvs()
+            .first()
+            .map(|kv| Bytes::copy_from_slice(kv.value())))
+    }
+
+    async fn put(&self, key: &str, value: Bytes) -> Result<()> {
+        check_key(Store::Etcd, key)?;
+        let mut kv = self.client.kv_client();
+        self.timed("put", key, kv.put(key, value.to_vec(), None))
+            .await?;
+        Ok(())
+    }
+
+    async fn delete(&self, key: &str) -> Result<()> {
+        check_key(Store::Etcd, key)?;
+        let mut kv = self.client.kv_client();
+        self.timed("delete", key, kv.delete(key, None)).await?;
+        Ok(())
+    }
+
+    async fn snapshot(&self, prefix: &str) -> Result<Snapshot> {
+        read_snapshot(&self.client, prefix, self.options.operation_timeout).await
+    }
+
+    async fn watch(&self, prefix: &str, from: Snapshot) -> Result<Watch> {
+        Ok(watch::spawn(
+            self.client.clone(),
+            prefix.to_owned(),
+            from,
+            self.options.operation_timeout,
+            self.options.reconnect_interval,
+        ))
+    }
+
+    async fn close(&self) -> Result<()> {
+        if let Some(c) = &self.compactor {
+            c.abort();
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,459 @@
+//! The Redis backend on the `redis` crate: values are plain strings (`SET`/`GET`/`DEL`), a
+//! snapshot is a `SCAN MATCH <prefix>*` plus `MGET`, and a watch listens to keyspace
+//! notifications (`PSUBSCRIBE __keyspace@<db>__:<prefix>*`).
+//!
+//! Redis has no revisions and its notifications carry no value and are lost while
+//! disconnected, so the watch works by reconciliation: every notified key is re-read (`MGET`,
+//! batched) and compared with the watch's [`LastSeen`] cache, which gives the previous value
+//! and drops notifications that change nothing. It subscribes *before* scanning, so a change
+//! racing the scan is either in the scan or notified after it. After a reconnect it scans
+//! again and emits the exact diff (`Resynced`). Revisions are a counter of this backend
+//! instance: they order its events but mean nothing to another instance.
+//!
+//! Deliberately not here: sentinel and cluster clients, TLS (not built in; `Unsupported`), and
+//! setting `notify-keyspace-events` on the server (the watch checks it and says what to set).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::{FutureExt, StreamExt};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{AsyncCommands, IntoConnectionInfo, RedisError};
+use tokio::sync::mpsc;
+
+use crate::backend::{KvBackend, check_key};
+use crate::cache::LastSeen;
+use crate::error::{ConnectorError, Result, Store};
+use crate::types::{ChangeBatch, Revision, Snapshot, WATCH_BUFFER, Watch, WatchEvent};
+
+/// How many notifications one reconciliation round reads at most.
+const MAX_ROUND: usize = 512;
+/// How many keys one `MGET` reads.
+const MGET_CHUNK: usize = 500;
+
+/// Options of the Redis backend (`--redis-config`, node client).
+#[derive(Debug, Clone)]
+pub struct RedisOptions {
+    /// `host:port`.
+    pub endpoint: String,
+    /// The database number.
+    pub db: i64,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    /// TLS; not built in (`Unsupported` when set).
+    pub tls: bool,
+    /// How long connecting may take (Ligato default 5s).
+    pub dial_timeout: Duration,
+    /// How long one command may take (Ligato default 3s).
+    pub read_timeout: Duration,
+    /// How long a watch waits between reconnect attempts.
+    pub reconnect_interval: Duration,
+}
+
+impl RedisOptions {
+    /// Options for a node at `host:port` with Ligato's defaults.
+    pub fn new(endpoint: impl Into<String>) -> Self {
+        RedisOptions {
+            endpoint: endpoint.into(),
+            db: 0,
+            username: None,
+            password: None,
+            tls: false,
+            dial_timeout: Duration::from_secs(5),
+            read_timeout: Duration::from_secs(3),
+            reconnect_interval: Duration::from_secs(1),
+        }
+    }
+}
+
+/// The Redis backend.
+#[derive(Clone)]
+pub struct RedisBackend {
+    client: redis::Client,
+    conn: ConnectionManager,
+    options: RedisOptions,
+    revision: Arc<AtomicU64>,
+}
+
+impl std::fmt::Debug for RedisBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisBackend")
+            .field("endpoint", &self.options.endpoint)
+            .field("db", &self.options.db)
+            .finish_non_exhaustive()
+    }
+}
+
+fn map_err(op: &'static str, key: &str, e: RedisError) -> ConnectorError {
+    if e.is_io_error() || e.is_timeout() || e.is_connection_dropped() || e.is_connection_refusal() {
+        ConnectorError::Disconnected {
+            store: Store::Redis,
+            op,
+            key: key.to_owned(),
+            source: Box::new(e),
+        }
+    } else {
+        ConnectorError::Rejected {
+            store: Store::Redis,
+            op,
+            key: key.to_owned(),
+            reason: e.to_string(),
+        }
+    }
+}
+
+/// Escapes glob characters so a key prefix matches literally in `SCAN MATCH`/`PSUBSCRIBE`.
+pub(crate) fn glob_escape(prefix: &str) -> String {
+    let mut out = String::with_capacity(prefix.len() + 4);
+    for c in prefix.chars() {
+        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Whether a `notify-keyspace-events` value enables what the watch needs: keyspace events
+/// (`K`) for string commands and generic commands (`$` and `g`, both in `A`).
+pub fn notifications_enabled(flags: &str) -> bool {
+    flags.contains('K') && (flags.contains('A') || (flags.contains('$') && flags.contains('g')))
+}
+
+impl RedisBackend {
+    /// Connects to the node.
+    pub async fn connect(options: RedisOptions) -> Result<Self> {
+        if options.tls {
+            return Err(ConnectorError::Unsupported {
+                store: Store::Redis,
+                option: "tls",
+                reason: "this build of the agent has no TLS for redis",
+            });
+        }
+        let connect_err = |source: RedisError| ConnectorError::Connect {
+            store: Store::Redis,
+            endpoint: options.endpoint.clone(),
+            source: Box::new(source),
+        };
+        let info = format!("redis://{}", options.endpoint)
+            .into_connection_info()
+            .map_err(connect_err)?;
+        let mut settings = info.redis_settings().clone().set_db(options.db);
+        if let Some(user) = &options.username {
+            settings = settings.set_username(user);
+        }
+        if let Some(password) = &options.password {
+            settings = settings.set_password(password);
+        }
+        let info = info.set_redis_settings(settings);
+        let client = redis::Client::open(info).map_err(connect_err)?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(options.dial_timeout))
+            .set_response_timeout(Some(options.read_timeout))
+            .set_number_of_retries(2)
+            .set_max_delay(Duration::from_millis(500));
+        let conn = client
+            .get_connection_manager_with_config(config)
+            .await
+            .map_err(connect_err)?;
+        Ok(RedisBackend {
+            client,
+            conn,
+            options,
+            revision: Arc::new(AtomicU64::new(0)),
+        })
+    }
+
+    /// Reads `CONFIG GET notify-keyspace-events` and fails with the exact setting to make when
+    /// the watch cannot work. A server that forbids `CONFIG` is trusted, with a warning.
+    pub async fn check_notifications(&self) -> Result<()> {
+        let mut conn = self.conn.clone();
+        let reply: std::result::Result<Vec<String>, RedisError> = redis::cmd("CONFIG")
+            .arg("GET")
+            .arg("notify-keyspace-events")
+            .query_async(&mut conn)
+            .await;
+        match reply {
+            Ok(pair) => {
+                let current = pair.get(1).cloned().unwrap_or_default();
+                if notifications_enabled(&current) {
+                    Ok(())
+                } else {
+                    Err(ConnectorError::NotificationsOff {
+                        endpoint: self.options.endpoint.clone(),
+                        current,
+                    })
+                }
+            }
+            Err(e) if e.is_io_error() || e.is_connection_dropped() || e.is_timeout() => {
+                Err(map_err("config get", "notify-keyspace-events", e))
+            }
+            Err(e) => {
+                tracing::warn!(
+                    connector = "redis",
+                    error = %e,
+                    "cannot read notify-keyspace-events; make sure it is set to KA"
+                );
+                Ok(())
+            }
+        }
+    }
+
+    fn next_revision(&self) -> Revision {
+        Revision(self.revision.fetch_add(1, Ordering::SeqCst) + 1)
+    }
+}
+
+async fn scan_prefix(conn: &mut ConnectionManager, prefix: &str) -> Result<Vec<String>> {
+    let pattern = format!("{}*", glob_escape(prefix));
+    let mut cursor: u64 = 0;
+    let mut keys = Vec::new();
+    loop {
+        let (next, page): (u64, Vec<String>) = redis::cmd("SCAN")
+            .arg(cursor)
+            .arg("MATCH")
+            .arg(&pattern)
+            .arg("COUNT")
+            .arg(1000)
+            .query_async(conn)
+            .await
+            .map_err(|e| map_err("scan", prefix, e))?;
+        keys.extend(page);
+        if next == 0 {
+            break;
+        }
+        cursor = next;
+    }
+    keys.sort();
+    keys.dedup();
+    Ok(keys)
+}
+
+async fn mget(
+    conn: &mut ConnectionManager,
+    keys: &[String],
+) -> Result<Vec<(String, Option<Bytes>)>> {
+    let mut out = Vec::with_capacity(keys.len());
+    for chunk in keys.chunks(MGET_CHUNK) {
+        let values: Vec<Option<Vec<u8>>> = redis::cmd("MGET")
+            .arg(chunk)
+            .query_async(conn)
+            .await
+            .map_err(|e| map_err("mget", &chunk[0], e))?;
+        out.extend(
+            chunk
+                .iter()
+                .cloned()
+                .zip(values.into_iter().map(|v| v.map(Bytes::from))),
+        );
+    }
+    Ok(out)
+}
+
+impl KvBackend for RedisBackend {
+    fn store(&self) -> Store {
+        Store::Redis
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<Bytes>> {
+        check_key(Store::Redis, key)?;
+        let mut conn = self.conn.clone();
+        let value: Option<Vec<u8>> = conn.get(key).await.map_err(|e| map_err("get", key, e))?;
+        Ok(value.map(Bytes::from))
+    }
+
+    async fn put(&self, key: &str, value: Bytes) -> Result<()> {
+        check_key(Store::Redis, key)?;
+        let mut conn = self.conn.clone();
+        let () = conn
+            .set(key, value.as_ref())
+            .await
+            .map_err(|e| map_err("put", key, e))?;
+        Ok(())
+    }
+
+    async fn delete(&self, key: &str) -> Result<()> {
+        check_key(Store::Redis, key)?;
+        let mut conn = self.conn.clone();
+        let _: i64 = conn.del(key).await.map_err(|e| map_err("delete", key, e))?;
+        Ok(())
+    }
+
+    async fn snapshot(&self, prefix: &str) -> Result<Snapshot> {
+        let mut conn = self.conn.clone();
+        let revision = self.next_revision();
+        let keys = scan_prefix(&mut conn, prefix).await?;
+        let entries = mget(&mut conn, &keys)
+            .await?
+            .into_iter()
+            .filter_map(|(k, v)| v.map(|v| (k, v)))
+            .collect();
+        Ok(Snapshot { revision, entries })
+    }
+
+    async fn watch(&self, prefix: &str, from: Snapshot) -> Result<Watch> {
+        self.check_notifications().await?;
+        let (tx, rx) = mpsc::channel(WATCH_BUFFER);
+        let mut watcher = Watcher {
+            backend: self.clone(),
+            prefix: prefix.to_owned(),
+            seen: LastSeen::from_snapshot(from),
+            tx,
+            broken: false,
+        };
+        let task = tokio::spawn(async move { watcher.run().await });
+        Ok(Watch::new(rx, task))
+    }
+
+    async fn close(&self) -> Result<()> {
+        Ok(())
+    }
+}
+
+struct Watcher {
+    backend: RedisBackend,
+    prefix: String,
+    seen: LastSeen,
+    tx: mpsc::Sender<WatchEvent>,
+    broken: bool,
+}
+
+enum Next {
+    Stop,
+    Reconnect(ConnectorError),
+}
+
+impl Watcher {
+    async fn run(&mut self) {
+        loop {
+            match self.session().await {
+                Next::Stop => return,
+                Next::Reconnect(err) => {
+                    if !self.broken {
+                        tracing::warn!(connector = "redis", error = %err, "redis watch lost its subscription; it will resync after reconnecting");
+                        self.broken = true;
+                        if self.tx.send(WatchEvent::Problem(err)).await.is_err() {
+                            return;
+                        }
+                    }
+                    tokio::time::sleep(self.backend.options.reconnect_interval).await;
+                }
+            }
+        }
+    }
+
+    /// One subscription: subscribe, scan and diff, then reconcile notified keys until the
+    /// subscription breaks.
+    async fn session(&mut self) -> Next {
+        let opts = &self.backend.options;
+        let channel_prefix = format!("__keyspace@{}__:", opts.db);
+        let pattern = format!("{channel_prefix}{}*", glob_escape(&self.prefix));
+        let pubsub =
+            match tokio::time::timeout(opts.dial_timeout, self.backend.client.get_async_pubsub())
+                .await
+            {
+                Ok(Ok(p)) => p,
+                Ok(Err(e)) => return Next::Reconnect(map_err("subscribe", &self.prefix, e)),
+                Err(_) => {
+                    return Next::Reconnect(ConnectorError::Timeout {
+                        store: Store::Redis,
+                        op: "subscribe",
+                        key: self.prefix.clone(),
+                        after: opts.dial_timeout,
+                    });
+                }
+            };
+        let mut pubsub = pubsub;
+        if let Err(e) = pubsub.psubscribe(&pattern).await {
+            return Next::Reconnect(map_err("subscribe", &self.prefix, e));
+        }
+        let mut stream = pubsub.into_on_message();
+        let snapshot = match self.backend.snapshot(&self.prefix).await {
+            Ok(s) => s,
+            Err(err) => return Next::Reconnect(err),
+        };
+        let batch = self.seen.diff_to(snapshot);
+        // After a reconnect the (possibly empty) diff also says the store is back.
+        let report = self.broken || !batch.changes.is_empty();
+        self.broken = false;
+        if report && self.tx.send(WatchEvent::Resynced(batch)).await.is_err() {
+            return Next::Stop;
+        }
+        let mut conn = self.backend.conn.clone();
+        loop {
+            let Some(first) = stream.next().await else {
+                return Next::Reconnect(ConnectorError::Disconnected {
+                    store: Store::Redis,
+                    op: "watch",
+                    key: self.prefix.clone(),
+                    source: "the subscription connection closed".into(),
+                });
+            };
+            let mut keys = Vec::new();
+            let mut ended = false;
+            let push = |msg: redis::Msg, keys: &mut Vec<String>| {
+                if let Some(key) = msg.get_channel_name().strip_prefix(&channel_prefix)
+                    && !keys.iter().any(|k| k == key)
+                {
+                    keys.push(key.to_owned());
+                }
+            };
+            push(first, &mut keys);
+            while keys.len() < MAX_ROUND {
+                match stream.next().now_or_never() {
+                    Some(Some(msg)) => push(msg, &mut keys),
+                    Some(None) => {
+                        ended = true;
+                        break;
+                    }
+                    None => break,
+                }
+            }
+            let values = match mget(&mut conn, &keys).await {
+                Ok(v) => v,
+                Err(err) => return Next::Reconnect(err),
+            };
+            let revision = self.backend.next_revision();
+            let changes: Vec<_> = values
+                .into_iter()
+                .filter_map(|(k, v)| self.seen.observe(&k, v, revision))
+                .collect();
+            if !changes.is_empty() {
+                let batch = ChangeBatch { revision, changes };
+                if self.tx.send(WatchEvent::Changes(batch)).await.is_err() {
+                    return Next::Stop;
+                }
+            }
+            if ended {
+                return Next::Reconnect(ConnectorError::Disconnected {
+                    store: Store::Redis,
+                    op: "watch",
+                    key: self.prefix.clone(),
+                    source: "the subscription connection closed".into(),
+                });
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notification_flags() {
+        assert!(notifications_enabled("KA"));
+        assert!(notifications_enabled("AKE"));
+        assert!(notifications_enabled("K$g"));
+        assert!(!notifications_enabled(""));
+        assert!(!notifications_enabled("EA"));
+        assert!(!notifications_enabled("K$"));
+    }
+
+    #[test]
+    fn glob_characters_are_escaped() {
+        assert_eq!(glob_escape("/a*b?[c]\\"), "/a\\*b\\?\\[c\\]\\\\");
+    }
+}
