@@ -81,7 +81,7 @@ fn item(idx: usize, k: &Knobs) -> Item {
             .collect(),
         data: u32::from(k.data % 4),
         derived: lower(k.derived),
-        any_lower: k.any_lower && idx % PER_GROUP > 0,
+        any_lower: k.any_lower && !idx.is_multiple_of(PER_GROUP),
     }
 }
 
@@ -99,13 +99,12 @@ fn deps_of(key: &Key, v: &Value) -> Vec<Dependency> {
             .iter()
             .map(|p| Dependency::any_of_prefix(format!("any-{p}"), p.as_str())),
     );
-    if it.any_lower {
-        if let Some((g, i)) = parse(key.as_str()) {
-            let sel: KeySelector = Arc::new(move |k: &Key| {
-                parse(k.as_str()).is_some_and(|(g2, i2)| g2 == g && i2 < i)
-            });
-            out.push(Dependency::any_of("any-lower", vec![], Some(sel)));
-        }
+    if it.any_lower
+        && let Some((g, i)) = parse(key.as_str())
+    {
+        let sel: KeySelector =
+            Arc::new(move |k: &Key| parse(k.as_str()).is_some_and(|(g2, i2)| g2 == g && i2 < i));
+        out.push(Dependency::any_of("any-lower", vec![], Some(sel)));
     }
     out
 }
