@@ -201,13 +201,10 @@ impl Inputs<'_> {
     }
 }
 
-fn undefined(flag: &str, err: &clap::parser::MatchesError) -> ConfigError {
-    ConfigError::BadValue {
-        origin: origin_flag(flag),
-        value: String::new(),
-        message: format!(
-            "not readable from the parsed command line ({err}); build it with config::args()"
-        ),
+fn undefined(flag: &'static str, err: &clap::parser::MatchesError) -> ConfigError {
+    ConfigError::ArgNotDefined {
+        flag,
+        reason: err.to_string(),
     }
 }
 

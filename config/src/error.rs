@@ -57,6 +57,18 @@ pub enum ConfigError {
         /// What is wrong.
         message: String,
     },
+    /// The parsed command line lacks one of our arguments (or has it with another type): the
+    /// binary built its command without [`crate::args`]. A programming error, reported rather
+    /// than panicking.
+    #[error(
+        "the command line has no usable --{flag} argument ({reason}); add config::args() to the command"
+    )]
+    ArgNotDefined {
+        /// The flag, without dashes.
+        flag: &'static str,
+        /// clap's explanation.
+        reason: String,
+    },
     /// clap rejected the command line, or was asked for `--help` / `--version`.
     #[error(transparent)]
     Cli(clap::Error),
@@ -101,7 +113,7 @@ pub enum ConfigErrorKind {
     Parse,
     /// [`ConfigError::BadValue`].
     BadValue,
-    /// [`ConfigError::Cli`].
+    /// [`ConfigError::Cli`] and [`ConfigError::ArgNotDefined`].
     Cli,
 }
 
@@ -113,7 +125,7 @@ impl ConfigError {
             ConfigError::Read { .. } => ConfigErrorKind::Io,
             ConfigError::Parse { .. } => ConfigErrorKind::Parse,
             ConfigError::BadValue { .. } => ConfigErrorKind::BadValue,
-            ConfigError::Cli(_) => ConfigErrorKind::Cli,
+            ConfigError::Cli(_) | ConfigError::ArgNotDefined { .. } => ConfigErrorKind::Cli,
         }
     }
 

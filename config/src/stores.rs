@@ -392,7 +392,7 @@ impl PluginConfig for ConsulConfig {
             field(
                 "address",
                 "127.0.0.1:8500",
-                "Consul HTTP API address (the Consul client's default)",
+                "Consul HTTP API address; when the file sets none, env CONSUL_HTTP_ADDR if set (the Consul client's default)",
             ),
             field(
                 "resync-after-reconnect",

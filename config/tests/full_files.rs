@@ -453,3 +453,54 @@ fn every_plugin_has_a_full_file_test() {
     let all: Vec<&str> = PLUGINS.iter().map(|p| p.name).collect();
     assert_eq!(all, tested);
 }
+
+#[test]
+fn ligato_key_spellings_are_accepted() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // cn-infra's HTTP config leaves these fields untagged, so Ligato matches them by Go field
+    // name in any case; its sample file writes `disable` and hyphenated timeouts.
+    let http = dir.path().join("http.conf");
+    std::fs::write(
+        &http,
+        "Endpoint: :9191\ndisable: true\nReadTimeout: 1s\nreadheadertimeout: 2s\n\
+         WriteTimeout: 3s\nidletimeout: 0\nmaxheaderbytes: 10\n",
+    )
+    .expect("write");
+    let got: HttpConfig = load_file(&http).expect("http");
+    assert_eq!(got.endpoint, ":9191");
+    assert!(got.disabled);
+    assert_eq!(
+        (
+            got.read_timeout,
+            got.read_header_timeout,
+            got.write_timeout,
+            got.idle_timeout
+        ),
+        (secs(1), secs(2), secs(3), Duration::ZERO)
+    );
+    assert_eq!(got.max_header_bytes, 10);
+
+    let redis = dir.path().join("redis.conf");
+    std::fs::write(&redis, "endpoints: [a:1, b:2]\nmax-redirects: 3\n").expect("write");
+    let got: RedisConfig = load_file(&redis).expect("redis");
+    assert_eq!(got.max_redirects, 3);
+    assert_eq!(got.client_kind(), RedisClientKind::Cluster);
+
+    let bolt = dir.path().join("bolt.conf");
+    std::fs::write(
+        &bolt,
+        "db-path: /tmp/b.db\nfile-mode: 432\nlock-timeout: 0s\n",
+    )
+    .expect("write");
+    let got: BoltConfig = load_file(&bolt).expect("bolt");
+    assert_eq!(got.file_mode, FileMode(0o660));
+
+    let grpc = dir.path().join("grpc.conf");
+    std::fs::write(
+        &grpc,
+        "endpoint: 0.0.0.0:9111\npermission: 000\nnetwork: tcp\n",
+    )
+    .expect("write");
+    let got: GrpcConfig = load_file(&grpc).expect("grpc");
+    assert_eq!(got.permission.mode(), 0o777);
+}

@@ -356,3 +356,30 @@ fn load_file_reads_one_plugin_file() {
     let t: TelemetryConfig = load_file(&file).expect("load");
     assert_eq!(t.publish_period(), Duration::from_secs(10));
 }
+
+#[test]
+fn a_command_without_our_args_is_an_error_not_a_panic() {
+    let matches = clap::Command::new("other")
+        .try_get_matches_from(["other"])
+        .expect("parse");
+    let err = AgentConfig::from_matches(&matches, &Environment::default()).expect_err("no args");
+    assert_eq!(err.kind(), ConfigErrorKind::Cli);
+    assert!(
+        err.to_string()
+            .starts_with("the command line has no usable --config-dir argument"),
+        "{err}"
+    );
+
+    let matches = clap::Command::new("vpp-agent")
+        .args(args())
+        .arg(
+            clap::Arg::new("verbose")
+                .long("verbose")
+                .action(clap::ArgAction::SetTrue),
+        )
+        .try_get_matches_from(["vpp-agent", "--verbose", "--microservice-label=x"])
+        .expect("parse");
+    let cfg =
+        AgentConfig::from_matches(&matches, &Environment::default()).expect("extended command");
+    assert_eq!(cfg.microservice_label, "x");
+}
