@@ -68,10 +68,10 @@ pub fn execute(vpp: &mut Vpp, pid: u32, cmd: &str) -> CliReply {
     if matches(w, "show plugins").is_some() {
         return CliReply::ok(show_plugins(vpp));
     }
-    if let Some(rest) = matches(w, "show interface address") {
-        if rest.is_empty() {
-            return CliReply::ok(show_interface_address(vpp));
-        }
+    if let Some(rest) = matches(w, "show interface address")
+        && rest.is_empty()
+    {
+        return CliReply::ok(show_interface_address(vpp));
     }
     if let Some(rest) = matches(w, "show interface") {
         return CliReply::ok(show_interface(vpp, rest));
