@@ -241,7 +241,8 @@ impl AgentConfig {
     /// module doc for the file lookup.
     ///
     /// After loading, Ligato's env and flag overrides apply:
-    /// - etcd `endpoints` from `ETCD_ENDPOINTS` (then `ETCDV3_ENDPOINTS`) when the file has none;
+    /// - etcd: see [`EtcdConfig::apply_ligato_fallbacks`] (`ETCD_ENDPOINTS` when the file has
+    ///   no `endpoints`, zero timeouts mean the defaults, `ETCD_EXPAND_ENV_VARS`);
     /// - consul `address` from `CONSUL_HTTP_ADDR` when the file sets none (the Consul client's
     ///   own default, which Ligato inherits);
     /// - `--http-port`/`HTTP_PORT` and `--grpc-port`/`GRPC_PORT` set `127.0.0.1:<port>` when the
@@ -271,7 +272,7 @@ impl AgentConfig {
 
         let (mut etcd, _) = inputs.load::<EtcdConfig>()?;
         etcd.config
-            .fill_endpoints(|var| env.get(var).map(str::to_owned));
+            .apply_ligato_fallbacks(|var| env.get(var).map(str::to_owned));
         let (redis, _) = inputs.load::<RedisConfig>()?;
         let (mut consul, consul_keys) = inputs.load::<ConsulConfig>()?;
         if let Some(address) = env.get("CONSUL_HTTP_ADDR")

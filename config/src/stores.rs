@@ -71,10 +71,29 @@ impl Default for EtcdConfig {
 }
 
 impl EtcdConfig {
-    /// Ligato's endpoint fallback, applied by `agent` when loading: the file's `endpoints`; if
-    /// empty, `ETCD_ENDPOINTS` (comma separated), then `ETCDV3_ENDPOINTS`, then
-    /// [`DEFAULT_ETCD_ENDPOINT`].
-    pub fn fill_endpoints(&mut self, env: impl Fn(&str) -> Option<String>) {
+    /// What cn-infra's `ConfigToClient` does after loading, applied by `agent`:
+    /// - empty `endpoints`: `ETCD_ENDPOINTS` (comma separated), then `ETCDV3_ENDPOINTS`, then
+    ///   [`DEFAULT_ETCD_ENDPOINT`];
+    /// - a zero `dial-timeout`, `operation-timeout`, `session-ttl` or `reconnect-interval`
+    ///   means the default;
+    /// - a non-empty `ETCD_EXPAND_ENV_VARS` turns `expand-env-variables` on.
+    pub fn apply_ligato_fallbacks(&mut self, env: impl Fn(&str) -> Option<String>) {
+        let defaults = EtcdConfig::default();
+        if self.dial_timeout.is_zero() {
+            self.dial_timeout = defaults.dial_timeout;
+        }
+        if self.operation_timeout.is_zero() {
+            self.operation_timeout = defaults.operation_timeout;
+        }
+        if self.session_ttl == 0 {
+            self.session_ttl = defaults.session_ttl;
+        }
+        if self.reconnect_interval.is_zero() {
+            self.reconnect_interval = defaults.reconnect_interval;
+        }
+        if env("ETCD_EXPAND_ENV_VARS").is_some_and(|v| !v.is_empty()) {
+            self.expand_env_variables = true;
+        }
         if !self.endpoints.is_empty() {
             return;
         }
@@ -110,9 +129,13 @@ impl PluginConfig for EtcdConfig {
             field(
                 "dial-timeout",
                 "1s",
-                "timeout for establishing a connection",
+                "timeout for establishing a connection; 0 means the default",
             ),
-            field("operation-timeout", "3s", "timeout of one KV operation"),
+            field(
+                "operation-timeout",
+                "3s",
+                "timeout of one KV operation; 0 means the default",
+            ),
             field(
                 "insecure-transport",
                 "false",
@@ -144,13 +167,17 @@ impl PluginConfig for EtcdConfig {
             field(
                 "reconnect-interval",
                 "2s",
-                "delay between reconnect attempts",
+                "delay between reconnect attempts; 0 means the default",
             ),
-            field("session-ttl", "5", "lease TTL of the session, in seconds"),
+            field(
+                "session-ttl",
+                "5",
+                "lease TTL of the session, in seconds; 0 means the default",
+            ),
             field(
                 "expand-env-variables",
                 "false",
-                "expand ${VAR} in stored values before decoding",
+                "expand ${VAR} in stored values before decoding; also on when env ETCD_EXPAND_ENV_VARS is non-empty",
             ),
         ],
         default_json: default_json::<EtcdConfig>,
@@ -506,25 +533,45 @@ mod tests {
     #[test]
     fn etcd_endpoints_fall_back_to_env_then_default() {
         let mut c = EtcdConfig::default();
-        c.fill_endpoints(|v| {
+        c.apply_ligato_fallbacks(|v| {
             (v == "ETCD_ENDPOINTS").then(|| "10.0.0.1:2379, 10.0.0.2:2379".into())
         });
         assert_eq!(c.endpoints, ["10.0.0.1:2379", "10.0.0.2:2379"]);
 
         let mut c = EtcdConfig::default();
-        c.fill_endpoints(|v| (v == "ETCDV3_ENDPOINTS").then(|| "10.0.0.3:2379".into()));
+        c.apply_ligato_fallbacks(|v| (v == "ETCDV3_ENDPOINTS").then(|| "10.0.0.3:2379".into()));
         assert_eq!(c.endpoints, ["10.0.0.3:2379"]);
 
         let mut c = EtcdConfig::default();
-        c.fill_endpoints(|_| Some(" , ".into()));
+        c.apply_ligato_fallbacks(|_| Some(" , ".into()));
         assert_eq!(c.endpoints, [DEFAULT_ETCD_ENDPOINT]);
 
         let mut c = EtcdConfig {
             endpoints: vec!["file:2379".into()],
             ..EtcdConfig::default()
         };
-        c.fill_endpoints(|_| Some("env:2379".into()));
+        c.apply_ligato_fallbacks(|_| Some("env:2379".into()));
         assert_eq!(c.endpoints, ["file:2379"]);
+        assert!(c.expand_env_variables, "ETCD_EXPAND_ENV_VARS was non-empty");
+    }
+
+    #[test]
+    fn etcd_zero_timeouts_mean_the_defaults() {
+        let mut c = EtcdConfig {
+            dial_timeout: Duration::ZERO,
+            operation_timeout: Duration::ZERO,
+            session_ttl: 0,
+            reconnect_interval: Duration::ZERO,
+            auto_compact: Duration::ZERO,
+            ..EtcdConfig::default()
+        };
+        c.apply_ligato_fallbacks(|_| None);
+        let want = EtcdConfig {
+            endpoints: vec![DEFAULT_ETCD_ENDPOINT.to_owned()],
+            ..EtcdConfig::default()
+        };
+        assert_eq!(c, want);
+        assert!(!c.expand_env_variables);
     }
 
     #[test]
