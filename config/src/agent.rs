@@ -128,6 +128,13 @@ impl Inputs<'_> {
         }
     }
 
+    fn flag_os(&self, flag: &'static str) -> Result<Option<PathBuf>, ConfigError> {
+        match self.matches.try_get_one::<std::ffi::OsString>(flag) {
+            Ok(v) => Ok(v.map(PathBuf::from)),
+            Err(e) => Err(undefined(flag, &e)),
+        }
+    }
+
     /// The flag's value, else the env var's, with its origin.
     fn global(&self, g: GlobalFlag) -> Result<Option<(String, String)>, ConfigError> {
         if let Some(v) = self.flag_string(g.flag)? {
@@ -154,9 +161,11 @@ impl Inputs<'_> {
     }
 
     /// Finds the plugin's file: explicit (flag, then env) or Ligato's default `<name>.conf`;
-    /// each tried as given, then under the config dir.
+    /// each tried as given, then under the config dir. An explicitly empty flag
+    /// (`--etcd-config=`) means "no file", as in Ligato, and skips the default name too.
     fn locate(&self, info: &PluginInfo) -> Result<Option<PathBuf>, ConfigError> {
-        let explicit = match self.flag_path(info.flag)? {
+        let explicit = match self.flag_os(info.flag)? {
+            Some(path) if path.as_os_str().is_empty() => return Ok(None),
             Some(path) => Some((path, origin_flag(info.flag))),
             None => self
                 .env
@@ -164,23 +173,23 @@ impl Inputs<'_> {
                 .map(|v| (PathBuf::from(v), origin_env(info.env))),
         };
         let (path, origin) = match explicit {
-            Some(found) => found,
-            None => (PathBuf::from(format!("{}.conf", info.name)), String::new()),
+            Some((path, origin)) => (path, Some(origin)),
+            None => (PathBuf::from(format!("{}.conf", info.name)), None),
         };
         let under_dir = self.config_dir.join(&path);
         if path.exists() {
             Ok(Some(path))
         } else if under_dir.exists() {
             Ok(Some(under_dir))
-        } else if origin.is_empty() {
-            Ok(None)
-        } else {
+        } else if let Some(origin) = origin {
             Err(ConfigError::NotFound {
                 plugin: info.name,
                 path,
                 origin,
                 looked_in: under_dir,
             })
+        } else {
+            Ok(None)
         }
     }
 

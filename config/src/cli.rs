@@ -82,7 +82,8 @@ pub fn args() -> Vec<Arg> {
             .long(p.flag)
             .value_name("PATH")
             .action(ArgAction::Set)
-            .value_parser(value_parser!(PathBuf))
+            // Not PathBuf: that parser rejects `--etcd-config=`, which means "no file".
+            .value_parser(value_parser!(OsString))
             .help(format!("{} [env: {}]", p.description, p.env))
             .help_heading("Plugin config files")
     }));

@@ -151,6 +151,16 @@ fn default_file_name_is_found_in_the_config_dir_as_ligato_does() {
 }
 
 #[test]
+fn an_empty_flag_value_means_no_file_even_with_a_default_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "etcd.conf", "endpoints: [dir:2379]\n");
+    let d = dir.path().to_str().expect("utf8");
+    let cfg = load(&["--config-dir", d, "--etcd-config="], &[]).expect("load");
+    assert_eq!(cfg.etcd.source, None);
+    assert_eq!(cfg.kv_stores, [KvStore::Bolt]);
+}
+
+#[test]
 fn explicit_path_that_exists_nowhere_is_an_error_naming_it() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path().to_str().expect("utf8");
