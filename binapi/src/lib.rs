@@ -7,16 +7,23 @@
 //! - [`types`], [`messages`]: generated items shared by all releases; [`vpp2101`], [`vpp2306`], [`vpp2506`]:
 //!   one module per VPP release re-exporting them under plain names, with the release's message table;
 //! - [`release`]: what a release module describes; [`ip`]: `std::net` conversions;
+//! - [`transport`]: the async unix-socket [`Client`]; [`table`]: a connection's message table;
+//! - [`compat`]: which release modules a message table can serve, and the choice among them;
+//! - [`server`]: the server end of the protocol, for simulators and test peers;
 //! - [`retval`]: VPP's return-code table; [`error`]: the crate's error type.
 //!
 //! This crate deliberately has no actix and no agent logic: it moves typed messages to and from VPP, nothing more.
 
 pub mod codec;
 pub mod codegen;
+pub mod compat;
 pub mod error;
 pub mod ip;
 pub mod release;
 pub mod retval;
+pub mod server;
+pub mod table;
+pub mod transport;
 
 #[rustfmt::skip]
 mod generated;
@@ -26,3 +33,5 @@ pub use generated::{RELEASES, messages, types, vpp2101, vpp2306, vpp2506};
 pub use codec::message::{Dump, Header, HeaderShape, Message, MessageKind, Request};
 pub use codec::{CodecError, Reader, Wire};
 pub use error::{Error, ErrorKind};
+pub use table::MessageTable;
+pub use transport::{Client, Config};

@@ -5,6 +5,8 @@
 //! ([`crate::server::MessageTable::for_release`]). This module deliberately holds no generated data itself.
 
 use crate::codec::message::{HeaderShape, Message, MessageKind};
+use std::collections::HashMap;
+use std::sync::OnceLock;
 
 /// Something done once per message type, e.g. registering a decoder; see `vppYYMM::visit_messages`.
 pub trait MessageVisitor {
@@ -71,14 +73,15 @@ impl Release {
 
 /// The header shape of a known message, looked up by `name_crc` across all releases.
 pub fn shape_of(name_crc: &str) -> Option<HeaderShape> {
-    crate::generated::RELEASES.iter().find_map(|r| {
-        r.messages
-            .iter()
-            .find(|m| {
-                name_crc.len() == m.name.len() + 9
-                    && name_crc.starts_with(m.name)
-                    && name_crc.ends_with(m.crc)
-            })
-            .map(|m| m.shape)
-    })
+    static SHAPES: OnceLock<HashMap<String, HeaderShape>> = OnceLock::new();
+    SHAPES
+        .get_or_init(|| {
+            crate::generated::RELEASES
+                .iter()
+                .flat_map(|r| r.messages.iter())
+                .map(|m| (m.name_crc(), m.shape))
+                .collect()
+        })
+        .get(name_crc)
+        .copied()
 }

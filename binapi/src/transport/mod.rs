@@ -1,0 +1,383 @@
+//! The async VPP API client over the unix socket: typed requests and dumps, many in flight on one socket,
+//! matched to their answers by context, with timeouts, a control_ping liveness check, a clean disconnect and
+//! reconnection after VPP restarts.
+//!
+//! A [`Client`] is one connection. When it dies (VPP restarts, a garbage frame, a failed health check) every
+//! waiting call fails with [`Error::Disconnected`] and [`Client::closed`] resolves; the owner then calls
+//! [`Client::reconnect`] (or [`connect_with_retry`]), which reads a fresh message table, since ids change.
+//! This module deliberately holds no reconnect loop of its own and no release choice (see [`crate::compat`]).
+
+mod connect;
+mod shared;
+
+pub use connect::{SOCKCLNT_CREATE_ID, SOCKCLNT_CREATE_REPLY_ID};
+
+use crate::codec::frame::{DEFAULT_MAX_PAYLOAD, encode_frame};
+use crate::codec::message::{Dump, Message, Request};
+use crate::error::Error;
+use crate::messages::{ControlPing, ControlPingReply, SockclntDelete, SockclntDeleteReply};
+use crate::table::MessageTable;
+use shared::{Shared, Slot, decode_as};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU32;
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::task::AbortHandle;
+
+/// How to reach VPP and how patient to be.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The API socket, `/run/vpp/api.sock` by default.
+    pub socket: PathBuf,
+    /// The name VPP records for this client (at most 63 bytes).
+    pub client_name: String,
+    /// Socket connect plus handshake.
+    pub connect_timeout: Duration,
+    /// Each request or whole dump.
+    pub request_timeout: Duration,
+    /// Cap on a received payload; a longer frame closes the connection.
+    pub max_payload: usize,
+    /// Send a control_ping this often and close the connection if it is not answered within
+    /// `health_timeout`; `None` disables the check.
+    pub health_interval: Option<Duration>,
+    pub health_timeout: Duration,
+    /// Frames queued for the writer before callers wait.
+    pub queue_depth: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            socket: PathBuf::from("/run/vpp/api.sock"),
+            client_name: "vpp-agent-rs".to_string(),
+            connect_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(10),
+            max_payload: DEFAULT_MAX_PAYLOAD,
+            health_interval: Some(Duration::from_secs(1)),
+            health_timeout: Duration::from_millis(500),
+            queue_depth: 1024,
+        }
+    }
+}
+
+impl Config {
+    /// The default configuration for another socket path.
+    pub fn new(socket: impl Into<PathBuf>) -> Self {
+        Self {
+            socket: socket.into(),
+            ..Self::default()
+        }
+    }
+}
+
+struct Inner {
+    shared: Arc<Shared>,
+    config: Config,
+    tasks: Vec<AbortHandle>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.shared.close("client dropped");
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+/// One connection to VPP; cheap to clone, closed when the last clone is dropped.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("socket", &self.inner.config.socket)
+            .field("client_index", &self.inner.shared.client_index)
+            .field("messages", &self.inner.shared.table.len())
+            .field("closed", &self.inner.shared.closed_reason())
+            .finish()
+    }
+}
+
+impl Client {
+    /// Connects, reads the message table and starts the reader, writer and health tasks.
+    pub async fn connect(config: Config) -> Result<Client, Error> {
+        let opened = connect::open(&config).await?;
+        let (queue_tx, queue_rx) = mpsc::channel(config.queue_depth.max(1));
+        let (closed_tx, _) = watch::channel(None);
+        let shared = Arc::new(Shared {
+            control_ping_reply: opened.table.id_of::<ControlPingReply>(),
+            table: opened.table,
+            client_index: opened.client_index,
+            pending: Default::default(),
+            next_context: AtomicU32::new(1),
+            writer: queue_tx,
+            closed_tx,
+        });
+        let mut tasks = vec![
+            tokio::spawn(shared::read_loop(shared.clone(), opened.frames)).abort_handle(),
+            tokio::spawn(shared::write_loop(shared.clone(), queue_rx, opened.writer))
+                .abort_handle(),
+        ];
+        if let Some(every) = config.health_interval {
+            tasks.push(
+                tokio::spawn(health_loop(shared.clone(), every, config.health_timeout))
+                    .abort_handle(),
+            );
+        }
+        Ok(Client {
+            inner: Arc::new(Inner {
+                shared,
+                config,
+                tasks,
+            }),
+        })
+    }
+
+    /// A new connection with the same configuration (after VPP restarted); this one is left as it is.
+    pub async fn reconnect(&self) -> Result<Client, Error> {
+        Client::connect(self.inner.config.clone()).await
+    }
+
+    /// The message table VPP sent for this connection.
+    pub fn table(&self) -> &MessageTable {
+        &self.inner.shared.table
+    }
+
+    /// The client index VPP assigned (`0x80000000 | registration`).
+    pub fn client_index(&self) -> u32 {
+        self.inner.shared.client_index
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// Why the connection closed, if it has.
+    pub fn closed_reason(&self) -> Option<String> {
+        self.inner.shared.closed_reason()
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.closed_reason().is_some()
+    }
+
+    /// Resolves with the reason once the connection has closed.
+    pub async fn closed(&self) -> String {
+        let mut rx = self.inner.shared.closed_tx.subscribe();
+        loop {
+            if let Some(reason) = rx.borrow_and_update().clone() {
+                return reason;
+            }
+            if rx.changed().await.is_err() {
+                return "connection state dropped".to_string();
+            }
+        }
+    }
+
+    /// Closes the connection locally, failing waiting calls with `reason`.
+    pub fn close(&self, reason: &str) {
+        self.inner.shared.close(reason);
+    }
+
+    /// Sends `req` and waits for its reply; a non-zero `retval` is an [`Error::Retval`].
+    pub async fn request<R: Request>(&self, req: &R) -> Result<R::Reply, Error> {
+        request_on(&self.inner.shared, req, self.inner.config.request_timeout).await
+    }
+
+    /// Sends `req` and a control_ping with the same context, and collects the details until the ping's reply.
+    pub async fn dump<D: Dump>(&self, req: &D) -> Result<Vec<D::Details>, Error> {
+        let shared = &self.inner.shared;
+        let table = &shared.table;
+        let id = id_of::<D>(table)?;
+        let details = id_of::<D::Details>(table)?;
+        let ping = id_of::<ControlPing>(table)?;
+        id_of::<ControlPingReply>(table)?;
+        let context = shared.context();
+        let mut frame = Vec::new();
+        encode_frame(&mut frame, id, shared.header(context), req)
+            .and_then(|()| encode_frame(&mut frame, ping, shared.header(context), &ControlPing {}))
+            .map_err(|source| Error::Encode {
+                msg: D::NAME,
+                source,
+            })?;
+        let items = call(
+            shared,
+            D::NAME,
+            context,
+            frame,
+            true,
+            self.inner.config.request_timeout,
+        )
+        .await?;
+        items
+            .iter()
+            .map(|p| decode_as::<D::Details>(table, D::NAME, details, p))
+            .collect::<Result<Vec<_>, _>>()
+            .inspect_err(|e| close_on_protocol_error(shared, e))
+    }
+
+    /// One control_ping round trip: the liveness check.
+    pub async fn ping(&self) -> Result<ControlPingReply, Error> {
+        self.request(&ControlPing {}).await
+    }
+
+    /// Sends `sockclnt_delete`, waits for VPP's confirmation (`response == 1`) and closes the connection.
+    pub async fn disconnect(&self) -> Result<(), Error> {
+        let shared = &self.inner.shared;
+        let req = SockclntDelete {
+            index: shared.client_index,
+        };
+        let result =
+            request_on::<SockclntDelete>(shared, &req, self.inner.config.request_timeout).await;
+        shared.close("disconnected by the client");
+        let reply: SockclntDeleteReply = result?;
+        if reply.response != 1 {
+            return Err(Error::retval(SockclntDelete::NAME, reply.response));
+        }
+        Ok(())
+    }
+}
+
+fn id_of<M: Message>(table: &MessageTable) -> Result<u16, Error> {
+    table.id_of::<M>().ok_or(Error::UnknownMessage {
+        name_crc: M::NAME_CRC,
+    })
+}
+
+fn close_on_protocol_error(shared: &Shared, e: &Error) {
+    if matches!(e, Error::Decode { .. } | Error::UnexpectedReply { .. }) {
+        shared.close(&format!("bad message from vpp: {e}"));
+    }
+}
+
+async fn request_on<R: Request>(
+    shared: &Shared,
+    req: &R,
+    timeout: Duration,
+) -> Result<R::Reply, Error> {
+    let table = &shared.table;
+    let id = id_of::<R>(table)?;
+    let reply_id = id_of::<R::Reply>(table)?;
+    let context = shared.context();
+    let mut frame = Vec::new();
+    encode_frame(&mut frame, id, shared.header(context), req).map_err(|source| Error::Encode {
+        msg: R::NAME,
+        source,
+    })?;
+    let mut items = call(shared, R::NAME, context, frame, false, timeout).await?;
+    let payload = items.pop().ok_or_else(|| Error::UnexpectedReply {
+        msg: R::NAME,
+        got: "nothing".to_string(),
+    })?;
+    let reply = decode_as::<R::Reply>(table, R::NAME, reply_id, &payload)
+        .inspect_err(|e| close_on_protocol_error(shared, e))?;
+    match reply.retval() {
+        Some(rv) if rv != 0 => Err(Error::retval(R::NAME, rv)),
+        _ => Ok(reply),
+    }
+}
+
+/// Registers a waiting call, queues its frame and waits for the answer or the timeout.
+async fn call(
+    shared: &Shared,
+    msg: &'static str,
+    context: u32,
+    frame: Vec<u8>,
+    dump: bool,
+    timeout: Duration,
+) -> Result<Vec<bytes::BytesMut>, Error> {
+    let (done, answer) = oneshot::channel();
+    shared.register(
+        context,
+        Slot {
+            msg,
+            dump,
+            items: Vec::new(),
+            done,
+        },
+    )?;
+    let disconnected = |reason: &str| Error::Disconnected {
+        msg,
+        reason: reason.to_string(),
+    };
+    let result = tokio::time::timeout(timeout, async {
+        shared
+            .writer
+            .send(frame)
+            .await
+            .map_err(|_| disconnected("writer stopped"))?;
+        answer.await.map_err(|_| disconnected("answer dropped"))?
+    })
+    .await;
+    match result {
+        Ok(answer) => answer,
+        Err(_) => {
+            shared.forget(context);
+            Err(Error::Timeout {
+                msg,
+                after: timeout,
+            })
+        }
+    }
+}
+
+async fn health_loop(shared: Arc<Shared>, every: Duration, timeout: Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        if shared.closed_reason().is_some() {
+            return;
+        }
+        if let Err(e) = request_on(&shared, &ControlPing {}, timeout).await {
+            shared.close(&format!("health check failed: {e}"));
+            return;
+        }
+    }
+}
+
+/// How [`connect_with_retry`] waits between attempts.
+#[derive(Debug, Clone, Copy)]
+pub struct Backoff {
+    pub initial: Duration,
+    pub max: Duration,
+    /// Give up after this long in total.
+    pub deadline: Duration,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Self {
+            initial: Duration::from_millis(50),
+            max: Duration::from_secs(2),
+            deadline: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Connects, retrying retriable failures (VPP not up yet, socket missing) with exponential backoff.
+pub async fn connect_with_retry(config: Config, backoff: Backoff) -> Result<Client, Error> {
+    let start = tokio::time::Instant::now();
+    let mut wait = backoff.initial;
+    loop {
+        match Client::connect(config.clone()).await {
+            Ok(c) => return Ok(c),
+            Err(e) if retriable_connect(&e) && start.elapsed() + wait < backoff.deadline => {
+                tracing::debug!(error = %e, "vpp not reachable yet, retrying");
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(backoff.max);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+fn retriable_connect(e: &Error) -> bool {
+    matches!(e, Error::Connect { .. } | Error::Handshake { .. }) || e.is_retriable()
+}
