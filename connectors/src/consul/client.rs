@@ -16,7 +16,7 @@ use serde::Deserialize;
 
 use crate::error::{ConnectorError, Result, Store};
 
-/// Consul's default `kv_max_value_size`.
+/// Consul's default `kv_max_value_size`, reported when Consul answers 413.
 pub const MAX_VALUE: usize = 512 * 1024;
 
 /// One entry of a KV listing, with its store key (no leading `/`).
@@ -242,14 +242,8 @@ impl KvClient {
 
     /// Writes one key with the raw value as the body.
     pub(crate) async fn put(&self, key: &str, value: Bytes) -> Result<()> {
-        if value.len() > MAX_VALUE {
-            return Err(ConnectorError::ValueTooLarge {
-                store: Store::Consul,
-                key: key.to_owned(),
-                size: value.len(),
-                limit: MAX_VALUE,
-            });
-        }
+        // No local check: a Consul agent may be configured with another kv_max_value_size, so
+        // its 413 decides (the limit reported is Consul's default).
         let size = value.len();
         let resp = self
             .request(reqwest::Method::PUT, self.url(key))

@@ -35,6 +35,9 @@ pub struct Follower {
     pub last: HashMap<String, (Option<Bytes>, Option<Bytes>)>,
     /// Problems reported by the watch, as text.
     pub problems: Vec<String>,
+    /// How many `Resynced` and `Resumed` events arrived.
+    pub resyncs: usize,
+    pub resumes: usize,
 }
 
 impl Follower {
@@ -47,6 +50,8 @@ impl Follower {
             per_key: HashMap::new(),
             last: HashMap::new(),
             problems: Vec::new(),
+            resyncs: 0,
+            resumes: 0,
         }
     }
 
@@ -72,6 +77,9 @@ impl Follower {
                     .into());
                 }
             };
+            if matches!(event, WatchEvent::Resynced(_)) {
+                self.resyncs += 1;
+            }
             match event {
                 WatchEvent::Changes(batch) | WatchEvent::Resynced(batch) => {
                     self.view.apply_checked(&batch)?;
@@ -82,7 +90,7 @@ impl Follower {
                             .insert(c.key.clone(), (c.value.clone(), c.prev.clone()));
                     }
                 }
-                WatchEvent::Resumed { .. } => {}
+                WatchEvent::Resumed { .. } => self.resumes += 1,
                 WatchEvent::Problem(err) => {
                     if !err.is_retriable() && err.kind() != ErrorKind::BadFile {
                         return Err(format!("watch failed: {err}").into());
@@ -115,8 +123,13 @@ async fn del<H: Harness>(h: &H, key: &str) -> TestResult {
 }
 
 async fn start_follower<H: Harness>(h: &H, p: &str) -> TestResult<Follower> {
-    let snap = h.backend().snapshot(p).await?;
-    let watch = h.backend().watch(p, snap.clone()).await?;
+    follow(h.backend(), p).await
+}
+
+/// Snapshots `prefix` and follows a watch from that snapshot.
+pub async fn follow<B: KvBackend>(backend: &B, prefix: &str) -> TestResult<Follower> {
+    let snap = backend.snapshot(prefix).await?;
+    let watch = backend.watch(prefix, snap.clone()).await?;
     Ok(Follower::new(watch, snap))
 }
 
