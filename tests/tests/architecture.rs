@@ -9,11 +9,21 @@ use std::process::Command;
 /// Workspace package name -> its normal and build dependency names.
 fn workspace_deps() -> BTreeMap<String, Vec<String>> {
     let out = Command::new(env!("CARGO"))
-        .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("run cargo metadata");
-    assert!(out.status.success(), "cargo metadata: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "cargo metadata: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let meta: serde_json::Value = serde_json::from_slice(&out.stdout).expect("metadata json");
     let mut map = BTreeMap::new();
     for pkg in meta["packages"].as_array().expect("packages") {
@@ -32,17 +42,36 @@ fn workspace_deps() -> BTreeMap<String, Vec<String>> {
 
 /// (crate, workspace crates it may depend on, external crates it must not depend on)
 const RULES: &[(&str, &[&str], &[&str])] = &[
-    ("vpp-agent-config", &[], &["actix", "actix-rt", "actix-web", "tokio"]),
-    ("vpp-agent-messages", &["vpp-agent-config"], &["actix", "actix-rt", "actix-web", "tokio"]),
-    ("vpp-agent-kvscheduler", &["vpp-agent-messages", "vpp-agent-config"], &["actix", "actix-rt", "actix-web", "tokio"]),
+    (
+        "vpp-agent-config",
+        &[],
+        &["actix", "actix-rt", "actix-web", "tokio"],
+    ),
+    (
+        "vpp-agent-messages",
+        &["vpp-agent-config"],
+        &["actix", "actix-rt", "actix-web", "tokio"],
+    ),
+    (
+        "vpp-agent-kvscheduler",
+        &["vpp-agent-messages", "vpp-agent-config"],
+        &["actix", "actix-rt", "actix-web", "tokio"],
+    ),
     ("vpp-agent-binapi", &[], &["actix", "actix-rt", "actix-web"]),
-    ("vpp-agent-connectors", &["vpp-agent-messages", "vpp-agent-config"], &["actix", "actix-rt", "actix-web"]),
+    (
+        "vpp-agent-connectors",
+        &["vpp-agent-messages", "vpp-agent-config"],
+        &["actix", "actix-rt", "actix-web"],
+    ),
 ];
 
 #[test]
 fn dependencies_point_one_way() {
     let deps = workspace_deps();
-    let ours: Vec<&String> = deps.keys().filter(|k| k.starts_with("vpp-agent-")).collect();
+    let ours: Vec<&String> = deps
+        .keys()
+        .filter(|k| k.starts_with("vpp-agent-"))
+        .collect();
     for (krate, allowed, forbidden) in RULES {
         let Some(list) = deps.get(*krate) else {
             panic!("crate {krate} is not in the workspace");
@@ -63,7 +92,9 @@ fn dependencies_point_one_way() {
 }
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
         let name = entry.file_name();
@@ -79,13 +110,22 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_path_buf()
 }
 
 #[test]
 fn only_actors_uses_actix() {
     let root = workspace_root();
-    for krate in ["config", "messages", "binapi", "connectors", "actors/kvscheduler"] {
+    for krate in [
+        "config",
+        "messages",
+        "binapi",
+        "connectors",
+        "actors/kvscheduler",
+    ] {
         let mut files = Vec::new();
         rust_files(&root.join(krate), &mut files);
         for file in files {
@@ -104,7 +144,11 @@ fn every_rust_file_starts_with_a_module_doc() {
     let root = workspace_root();
     let mut files = Vec::new();
     rust_files(&root, &mut files);
-    assert!(files.len() > 10, "found too few Rust files under {}", root.display());
+    assert!(
+        files.len() > 10,
+        "found too few Rust files under {}",
+        root.display()
+    );
     let missing: Vec<String> = files
         .iter()
         .filter(|f| {
@@ -113,5 +157,8 @@ fn every_rust_file_starts_with_a_module_doc() {
         })
         .map(|f| f.strip_prefix(&root).unwrap_or(f).display().to_string())
         .collect();
-    assert!(missing.is_empty(), "files without a leading //! doc: {missing:#?}");
+    assert!(
+        missing.is_empty(),
+        "files without a leading //! doc: {missing:#?}"
+    );
 }
