@@ -1,7 +1,15 @@
-//! The actor system of vpp-agent-rs: the only crate with actix handlers (connectors, watcher,
-//! orchestrator, scheduler, VPP and Linux handlers, REST and gRPC) and the `vpp-agent` binary.
+//! The actor system of vpp-agent-rs: the only crate with actix handlers, and the binaries.
 //!
-//! Today it holds the start-up code shared by the binaries ([`startup`]); the actors arrive
-//! with the running-agent issue.
+//! Message flow (see ARCHITECTURE.md): [`connector::ConnectorActor`] (one per store, supervised)
+//! → [`watcher::Watcher`] (label filter, decoding) → [`orchestrator::Orchestrator`] (merges
+//! sources) → [`scheduler::SchedulerActor`] (the kvscheduler core on its own thread, driving
+//! the descriptors). [`agent`] wires them; [`startup`] is the binary's command line.
 
+pub mod agent;
+pub mod connector;
+pub mod msg;
+pub mod orchestrator;
+pub mod scheduler;
 pub mod startup;
+pub mod stores;
+pub mod watcher;

@@ -1,0 +1,154 @@
+//! The actix envelopes of the messages actors exchange, and their reply types.
+//!
+//! | message | from → to | meaning |
+//! |---|---|---|
+//! | [`StoreResynced`] | connector → watcher | a full snapshot of the agent's prefix (after every (re)connect) |
+//! | [`StoreChanged`] | connector → watcher | changes after the snapshot, with previous values |
+//! | [`ConnectorStateChanged`] | connector → observers | connected, disconnected, backing off |
+//! | [`SourceResynced`] | watcher → orchestrator | a source's whole share of the desired state, decoded |
+//! | [`SourceChanged`] | watcher → orchestrator | decoded changes of one source |
+//! | [`ApplyTxn`] | orchestrator, REST → scheduler | run a transaction, reply [`TxnReport`] |
+//! | [`DryRunTxn`] | REST, clients → scheduler | plan a transaction without executing it |
+//! | [`RunDueRetries`] | retry timer → scheduler | run retry transactions that are due |
+//! | [`QueryStatus`] | anyone → scheduler | value status by key prefix |
+//!
+//! Every message carries the sender's tracing span (`span`), so one change is one trace across
+//! mailboxes. The data inside is the `messages` and `kvscheduler` vocabulary; only the
+//! envelopes are actix types.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use actix::Message;
+use bytes::Bytes;
+use kvscheduler::{BaseValueStatus, KvError, Txn, TxnReport};
+use messages::{Key, Value};
+
+/// Which northbound source a value came from: a store connector (`etcd`, `redis`, ...),
+/// `grpc`, `local`.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SourceId(Arc<str>);
+
+impl SourceId {
+    pub fn new(name: &str) -> Self {
+        SourceId(name.into())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SourceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Display for SourceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A full snapshot of the agent's prefix in one store (raw keys and bytes).
+#[derive(Message, Debug)]
+#[rtype(result = "()")]
+pub struct StoreResynced {
+    pub source: SourceId,
+    pub revision: u64,
+    pub entries: Vec<(String, Bytes)>,
+    pub span: tracing::Span,
+}
+
+/// One raw change of a store key: `value: None` is a delete.
+#[derive(Debug, Clone)]
+pub struct RawChange {
+    pub key: String,
+    pub value: Option<Bytes>,
+    pub prev: Option<Bytes>,
+}
+
+/// Changes of a store after its snapshot, in store order.
+#[derive(Message, Debug)]
+#[rtype(result = "()")]
+pub struct StoreChanged {
+    pub source: SourceId,
+    pub revision: u64,
+    pub changes: Vec<RawChange>,
+    pub span: tracing::Span,
+}
+
+/// The connection state of a connector, for status and metrics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConnectionState {
+    Connecting,
+    Connected,
+    /// Lost or failed; `retry_in_ms` until the next attempt.
+    Disconnected {
+        error: String,
+        retry_in_ms: u64,
+    },
+}
+
+#[derive(Message, Debug, Clone)]
+#[rtype(result = "()")]
+pub struct ConnectorStateChanged {
+    pub source: SourceId,
+    pub state: ConnectionState,
+}
+
+/// A value that could not be decoded: stays out of the dataplane, visible in status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidValue {
+    pub key: Key,
+    pub error: String,
+}
+
+/// A source's complete share of the desired state.
+#[derive(Message, Debug)]
+#[rtype(result = "()")]
+pub struct SourceResynced {
+    pub source: SourceId,
+    pub values: Vec<(Key, Value)>,
+    pub invalid: Vec<InvalidValue>,
+    pub span: tracing::Span,
+}
+
+/// Decoded changes of one source (`None` deletes).
+#[derive(Message, Debug)]
+#[rtype(result = "()")]
+pub struct SourceChanged {
+    pub source: SourceId,
+    pub changes: Vec<(Key, Option<Value>)>,
+    pub invalid: Vec<InvalidValue>,
+    pub span: tracing::Span,
+}
+
+/// Run a transaction.
+#[derive(Message, Debug)]
+#[rtype(result = "Result<TxnReport, KvError>")]
+pub struct ApplyTxn {
+    pub txn: Txn,
+    pub span: tracing::Span,
+}
+
+/// Plan a transaction without executing it.
+#[derive(Message, Debug)]
+#[rtype(result = "Result<TxnReport, KvError>")]
+pub struct DryRunTxn {
+    pub txn: Txn,
+}
+
+/// Run retry transactions that are due; replies with their reports and the next due time.
+#[derive(Message, Debug)]
+#[rtype(result = "(Vec<TxnReport>, Option<SystemTime>)")]
+pub struct RunDueRetries;
+
+/// Value status of every non-derived value under a key prefix (all values with `""`).
+#[derive(Message, Debug)]
+#[rtype(result = "Result<Vec<BaseValueStatus>, KvError>")]
+pub struct QueryStatus {
+    pub key_prefix: String,
+}
