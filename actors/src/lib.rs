@@ -9,6 +9,7 @@ pub mod agent;
 pub mod connector;
 pub mod msg;
 pub mod orchestrator;
+pub mod runtime;
 pub mod scheduler;
 pub mod startup;
 pub mod stores;
