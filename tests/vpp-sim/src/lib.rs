@@ -4,7 +4,15 @@
 //! It is test infrastructure and must stay faithful: anything VPP refuses, the simulator
 //! refuses with the same retval; anything VPP silently accepts (stale FIB entries), the
 //! simulator accepts too. [`state`] holds the dataplane model as plain data; [`cli`] renders
-//! `show` commands in VPP's layout. It does not forward packets.
+//! `show` commands in VPP's layout; [`handlers`] map each API message onto the model, per
+//! release; [`server`] serves them on the socket ([`SimHandle`] for tests). It does not
+//! forward packets.
 
+pub mod api_json;
 pub mod cli;
+pub mod ctl;
+pub mod handlers;
+pub mod server;
 pub mod state;
+
+pub use server::{FailSpec, Options, SimError, SimHandle};

@@ -77,6 +77,8 @@ pub struct Interface {
     /// Table bound per address family: `[ip4, ip6]`.
     pub table: [u32; 2],
     pub l2: L2Mode,
+    /// The interface whose addresses this one borrows (`sw_interface_set_unnumbered`).
+    pub unnumbered: Option<u32>,
     pub rx_packets: u64,
     pub rx_bytes: u64,
     pub tx_packets: u64,
@@ -107,6 +109,7 @@ impl Interface {
             addresses: Vec::new(),
             table: [0, 0],
             l2: L2Mode::L3,
+            unnumbered: None,
             rx_packets: 0,
             rx_bytes: 0,
             tx_packets: 0,
@@ -244,7 +247,8 @@ impl Vpp {
         }
     }
 
-    /// `memif_create`: name `memif<socket_id>/<id>`; the same (socket, id) twice is -71.
+    /// `memif_create`: name `memif<socket_id>/<id>`; the socket id must be registered (-6);
+    /// the same (socket, id) twice is -71.
     #[allow(clippy::too_many_arguments)]
     pub fn memif_create(
         &mut self,
@@ -256,6 +260,9 @@ impl Vpp {
         buffer_size: u16,
         mac: Option<Mac>,
     ) -> VppResult<u32> {
+        if !self.memif_sockets.contains_key(&socket_id) {
+            return Err(Retval::NO_SUCH_ENTRY);
+        }
         let taken = self.interfaces().any(|i| {
             matches!(i.kind, IfKind::Memif { socket_id: s, id: n, .. } if s == socket_id && n == id)
         });
@@ -436,6 +443,11 @@ impl Vpp {
                 other.l2 = L2Mode::L3;
             }
         }
+        for other in self.ifaces.iter_mut().flatten() {
+            if other.unnumbered == Some(sw_if_index) {
+                other.unnumbered = None;
+            }
+        }
         self.ifaces[sw_if_index as usize] = None;
         self.free_ifaces.push(sw_if_index);
         Ok(())
@@ -489,5 +501,32 @@ impl Vpp {
             String::new()
         };
         Ok(())
+    }
+
+    /// `sw_interface_set_unnumbered`: `unnumbered` borrows the addresses of `sw_if_index`;
+    /// both must exist (-2). Delete clears the borrowing.
+    pub fn set_unnumbered(
+        &mut self,
+        sw_if_index: u32,
+        unnumbered: u32,
+        is_add: bool,
+    ) -> VppResult<()> {
+        self.interface(sw_if_index)
+            .ok_or(Retval::INVALID_SW_IF_INDEX)?;
+        let iface = self.interface_mut(unnumbered)?;
+        iface.unnumbered = is_add.then_some(sw_if_index);
+        Ok(())
+    }
+
+    /// `sw_interface_set_rx_mode`: only devices with rx queues (tap, memif, af_packet) take
+    /// a mode; others have no queues and refuse with -71.
+    pub fn set_rx_mode(&mut self, sw_if_index: u32) -> VppResult<()> {
+        let iface = self
+            .interface(sw_if_index)
+            .ok_or(Retval::INVALID_SW_IF_INDEX)?;
+        match iface.kind {
+            IfKind::Tap { .. } | IfKind::Memif { .. } | IfKind::AfPacket { .. } => Ok(()),
+            _ => Err(Retval::INVALID_INTERFACE),
+        }
     }
 }

@@ -8,6 +8,7 @@
 mod interfaces;
 mod ip;
 mod l2;
+mod memif;
 #[cfg(test)]
 mod tests;
 
@@ -15,6 +16,7 @@ pub use interfaces::{IfKind, Interface, L2Mode};
 pub use ip::RouteSource;
 pub use ip::{IpTable, Neighbor, Path, Prefix, Route};
 pub use l2::{BdFlags, BridgeDomain, FibEntry};
+pub use memif::DEFAULT_MEMIF_SOCKET;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -34,10 +36,14 @@ impl Retval {
     pub const NO_PATHS_IN_ROUTE: Retval = Retval(-52);
     pub const NO_MATCHING_INTERFACE: Retval = Retval(-54);
     pub const ADDRESS_NOT_FOUND_FOR_INTERFACE: Retval = Retval(-60);
+    pub const INVALID_VLAN: Retval = Retval(-55);
+    pub const VLAN_ALREADY_EXISTS: Retval = Retval(-56);
     pub const SUBIF_ALREADY_EXISTS: Retval = Retval(-68);
     pub const INVALID_INTERFACE: Retval = Retval(-71);
     pub const INVALID_ARGUMENT: Retval = Retval(-73);
+    pub const UNEXPECTED_INTF_STATE: Retval = Retval(-74);
     pub const VALUE_EXIST: Retval = Retval(-81);
+    pub const SAME_SRC_DST: Retval = Retval(-82);
     pub const ADDRESS_IN_USE: Retval = Retval(-105);
     pub const ADDRESS_FOUND_FOR_INTERFACE: Retval = Retval(-114);
     pub const BD_ALREADY_EXISTS: Retval = Retval(-119);
@@ -118,6 +124,8 @@ pub struct Vpp {
     pub(crate) tables: BTreeMap<(bool, u32), IpTable>,
     pub(crate) routes: BTreeMap<(bool, u32, Prefix), Route>,
     pub(crate) neighbors: BTreeMap<(u32, std::net::IpAddr), Neighbor>,
+    /// memif socket id -> socket file name; id 0 is the default socket.
+    pub(crate) memif_sockets: BTreeMap<u32, String>,
     /// The VPP release this instance pretends to be (`show version`).
     pub version: String,
 }
@@ -141,6 +149,7 @@ impl Vpp {
             tables: BTreeMap::new(),
             routes: BTreeMap::new(),
             neighbors: BTreeMap::new(),
+            memif_sockets: BTreeMap::from([(0, DEFAULT_MEMIF_SOCKET.to_owned())]),
             version: version.to_owned(),
         };
         vpp.ifaces.push(Some(Interface::local0()));

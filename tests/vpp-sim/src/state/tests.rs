@@ -407,3 +407,59 @@ fn sub_interfaces_follow_their_parent() {
     vpp.delete_loopback(lo).expect("delete parent");
     assert!(vpp.interface(sub).is_none());
 }
+
+#[test]
+fn memif_sockets_are_registered_before_use() {
+    let mut vpp = Vpp::default();
+    assert_eq!(
+        vpp.memif_create(1, 0, true, 0, 1024, 2048, None),
+        Err(Retval::NO_SUCH_ENTRY)
+    );
+    assert_eq!(
+        vpp.memif_socket_add_del(true, 0, "/tmp/x.sock"),
+        Err(Retval::INVALID_ARGUMENT)
+    );
+    vpp.memif_socket_add_del(true, 1, "/tmp/a.sock")
+        .expect("add");
+    let m = vpp
+        .memif_create(1, 0, true, 0, 1024, 2048, None)
+        .expect("memif");
+    assert_eq!(vpp.interface(m).expect("memif").name, "memif1/0");
+    // in use: cannot be deleted or re-pointed, the same name is a no-op
+    assert_eq!(
+        vpp.memif_socket_add_del(false, 1, ""),
+        Err(Retval::UNEXPECTED_INTF_STATE)
+    );
+    assert_eq!(
+        vpp.memif_socket_add_del(true, 1, "/tmp/b.sock"),
+        Err(Retval::UNEXPECTED_INTF_STATE)
+    );
+    vpp.memif_socket_add_del(true, 1, "/tmp/a.sock")
+        .expect("same name");
+    vpp.memif_delete(m).expect("delete");
+    vpp.memif_socket_add_del(false, 1, "").expect("unused now");
+    assert_eq!(
+        vpp.memif_socket_add_del(false, 1, ""),
+        Err(Retval::INVALID_ARGUMENT)
+    );
+    assert_eq!(vpp.memif_socket_add_v2(NONE, "/tmp/c.sock"), Ok(1));
+}
+
+#[test]
+fn unnumbered_and_rx_mode_need_the_right_interfaces() {
+    let mut vpp = Vpp::default();
+    let lo = vpp.create_loopback(Mac::default()).expect("lo");
+    let tap = vpp
+        .tap_create(NONE, None, "", false, 256, 256)
+        .expect("tap");
+    assert_eq!(
+        vpp.set_unnumbered(lo, 42, true),
+        Err(Retval::INVALID_SW_IF_INDEX)
+    );
+    vpp.set_unnumbered(lo, tap, true).expect("borrow");
+    assert_eq!(vpp.interface(tap).expect("tap").unnumbered, Some(lo));
+    vpp.delete_loopback(lo).expect("delete");
+    assert_eq!(vpp.interface(tap).expect("tap").unnumbered, None);
+    vpp.set_rx_mode(tap).expect("tap has queues");
+    assert_eq!(vpp.set_rx_mode(0), Err(Retval::INVALID_INTERFACE));
+}

@@ -1,0 +1,359 @@
+//! The simulated VPP main thread: one OS thread that owns the dataplane state and handles
+//! every request of every connection one at a time, in the order they arrive, exactly as
+//! VPP's main thread does. Connections and the control API talk to it by message ([`Job`]).
+//!
+//! Per request it applies VPP's silence rules (no handler for the id, a client index that
+//! is not the sender's, a non-request shape: no reply), the fault knobs, and sends
+//! `sw_interface_event`s to subscribers. It does no socket IO itself.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use binapi::codec::frame::encode_frame;
+use binapi::codec::message::{Header, HeaderShape, decode_payload};
+use binapi::messages::{SockclntCreate, SockclntCreateReply};
+use binapi::release::Release;
+use binapi::transport::{SOCKCLNT_CREATE_ID, SOCKCLNT_CREATE_REPLY_ID};
+use binapi::types::MessageTableEntry;
+use bytes::BytesMut;
+use tokio::sync::{mpsc, oneshot};
+
+use super::faults::{FailSpec, Faults};
+use super::table::SimTable;
+use crate::cli::CliReply;
+use crate::handlers::{Answer, Ctx, EventEncoder, Out, System};
+use crate::state::Vpp;
+
+/// Something the main thread pushes to a connection outside a request's answer.
+#[derive(Debug)]
+pub enum Push {
+    Frames(Vec<u8>),
+    Close,
+}
+
+/// The answer to a batch of requests: the frames to write, and whether to close afterwards.
+#[derive(Debug, Default)]
+pub struct Output {
+    pub bytes: Vec<u8>,
+    pub close: bool,
+}
+
+/// A registration: the client handle and the generation (restart count) it belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Registration {
+    pub handle: u32,
+    pub generation: u64,
+}
+
+/// Work for the main thread.
+#[derive(Debug)]
+pub enum Job {
+    Register {
+        push: mpsc::UnboundedSender<Push>,
+        reply: oneshot::Sender<Registration>,
+    },
+    Unregister(Registration),
+    Requests {
+        reg: Registration,
+        payloads: Vec<BytesMut>,
+        reply: oneshot::Sender<Output>,
+    },
+    Snapshot(std::sync::mpsc::Sender<Vpp>),
+    Cli(String, std::sync::mpsc::Sender<CliReply>),
+    /// A VPP restart: empty state, no registrations, a fresh table.
+    Reset(SimTable, oneshot::Sender<()>),
+    Latency(Duration),
+    Fail(FailSpec),
+    Stop,
+}
+
+struct Conn {
+    push: mpsc::UnboundedSender<Push>,
+}
+
+struct MainThread {
+    vpp: Vpp,
+    sys: System,
+    table: SimTable,
+    generation: u64,
+    conns: HashMap<u32, Conn>,
+    /// Socket registration pool: index 0 is the listener, freed indices are reused LIFO.
+    free: Vec<u32>,
+    next: u32,
+    faults: Faults,
+    latency: Duration,
+    event: EventEncoder,
+}
+
+/// Starts the main thread; it runs until [`Job::Stop`] or until every sender is gone.
+pub fn spawn(
+    release: &'static Release,
+    table: SimTable,
+    faults: Faults,
+    latency: Duration,
+) -> std::io::Result<(mpsc::UnboundedSender<Job>, std::thread::JoinHandle<()>)> {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let event = table.registry_event;
+    let main = MainThread {
+        vpp: Vpp::new(release.version),
+        sys: System {
+            release,
+            pid: std::process::id(),
+            interface_events: HashMap::new(),
+            clients: Vec::new(),
+            close: Vec::new(),
+        },
+        table,
+        generation: 0,
+        conns: HashMap::new(),
+        free: Vec::new(),
+        next: 1,
+        faults,
+        latency,
+        event,
+    };
+    let join = std::thread::Builder::new()
+        .name("vpp_main".to_owned())
+        .spawn(move || main.run(rx))?;
+    Ok((tx, join))
+}
+
+impl MainThread {
+    fn run(mut self, mut rx: mpsc::UnboundedReceiver<Job>) {
+        while let Some(job) = rx.blocking_recv() {
+            match job {
+                Job::Register { push, reply } => {
+                    let handle = self.register(push);
+                    let _ = reply.send(Registration {
+                        handle,
+                        generation: self.generation,
+                    });
+                }
+                Job::Unregister(reg) => {
+                    if reg.generation == self.generation {
+                        self.unregister(reg.handle);
+                    }
+                }
+                Job::Requests {
+                    reg,
+                    payloads,
+                    reply,
+                } => {
+                    let out = self.requests(reg, &payloads);
+                    let _ = reply.send(out);
+                }
+                Job::Snapshot(reply) => {
+                    let _ = reply.send(self.vpp.clone());
+                }
+                Job::Cli(cmd, reply) => {
+                    let pid = self.sys.pid;
+                    let before = self.flags_if_subscribed();
+                    let r = crate::cli::execute(&mut self.vpp, pid, &cmd);
+                    self.emit_events(before);
+                    let _ = reply.send(r);
+                }
+                Job::Reset(table, reply) => {
+                    self.reset(table);
+                    let _ = reply.send(());
+                }
+                Job::Latency(d) => self.latency = d,
+                Job::Fail(spec) => self.faults.add(spec),
+                Job::Stop => break,
+            }
+        }
+    }
+
+    fn register(&mut self, push: mpsc::UnboundedSender<Push>) -> u32 {
+        let index = self.free.pop().unwrap_or_else(|| {
+            self.next += 1;
+            self.next - 1
+        });
+        let handle = binapi::server::client_handle(index);
+        self.conns.insert(handle, Conn { push });
+        self.sys.clients.push(handle);
+        handle
+    }
+
+    fn unregister(&mut self, handle: u32) {
+        if self.conns.remove(&handle).is_some() {
+            self.free.push(handle & 0x7fff_ffff);
+        }
+        self.sys.clients.retain(|h| *h != handle);
+        self.sys.interface_events.remove(&handle);
+    }
+
+    fn reset(&mut self, table: SimTable) {
+        for (_, conn) in self.conns.drain() {
+            let _ = conn.push.send(Push::Close);
+        }
+        self.vpp = Vpp::new(self.sys.release.version);
+        self.sys.interface_events.clear();
+        self.sys.clients.clear();
+        self.free.clear();
+        self.next = 1;
+        self.event = table.registry_event;
+        self.table = table;
+        self.generation += 1;
+    }
+
+    fn requests(&mut self, reg: Registration, payloads: &[BytesMut]) -> Output {
+        let mut out = Output::default();
+        if reg.generation != self.generation || !self.conns.contains_key(&reg.handle) {
+            out.close = true;
+            return out;
+        }
+        for p in payloads {
+            if !self.latency.is_zero() {
+                std::thread::sleep(self.latency);
+            }
+            self.one(reg.handle, p, &mut out.bytes);
+            for h in std::mem::take(&mut self.sys.close) {
+                if h == reg.handle {
+                    out.close = true;
+                } else if let Some(conn) = self.conns.get(&h) {
+                    let _ = conn.push.send(Push::Close);
+                }
+            }
+            if out.close {
+                break;
+            }
+        }
+        out
+    }
+
+    /// One request: VPP's silence rules, then the handler.
+    fn one(&mut self, handle: u32, payload: &[u8], out: &mut Vec<u8>) {
+        let Some(id) = payload.get(..2).map(|b| u16::from_be_bytes([b[0], b[1]])) else {
+            return;
+        };
+        if id == SOCKCLNT_CREATE_ID {
+            self.sockclnt_create(handle, payload, out);
+            return;
+        }
+        let Some(entry) = self.table.dispatch.get(usize::from(id)).copied().flatten() else {
+            tracing::debug!(msg_id = id, "no handler for msg id");
+            return;
+        };
+        if entry.shape != HeaderShape::Request || payload.len() < 10 {
+            tracing::debug!(msg = entry.name, "not a request, dropped");
+            return;
+        }
+        let word = |at: usize| {
+            u32::from_be_bytes([
+                payload[at],
+                payload[at + 1],
+                payload[at + 2],
+                payload[at + 3],
+            ])
+        };
+        let (client_index, context) = (word(2), word(6));
+        if client_index != handle {
+            tracing::debug!(
+                msg = entry.name,
+                client_index,
+                "wrong client_index, dropped"
+            );
+            return;
+        }
+        let fail = match entry.answer {
+            Answer::Reply => self.faults.take(entry.name),
+            Answer::Stream => None,
+        };
+        let before = self.flags_if_subscribed();
+        let mut ctx = Ctx {
+            vpp: &mut self.vpp,
+            sys: &mut self.sys,
+            out: Out {
+                table: &self.table.table,
+                buf: out,
+                context,
+            },
+            client_index,
+            fail,
+        };
+        (entry.handler)(&mut ctx, payload);
+        self.emit_events(before);
+    }
+
+    /// `sockclnt_create`: answers id 16 with the handle and the message table (in hash
+    /// order); a truncated one gets nothing.
+    fn sockclnt_create(&mut self, handle: u32, payload: &[u8], out: &mut Vec<u8>) {
+        let Ok((_, header, create)) = decode_payload::<SockclntCreate>(payload) else {
+            tracing::debug!("truncated sockclnt_create dropped");
+            return;
+        };
+        tracing::debug!(client = %create.name, handle, "client connected");
+        let reply = SockclntCreateReply {
+            response: 0,
+            index: handle,
+            message_table: self
+                .table
+                .hash_order
+                .iter()
+                .map(|(index, name)| MessageTableEntry {
+                    index: *index,
+                    name: name.clone(),
+                })
+                .collect(),
+        };
+        let h = Header {
+            client_index: 0,
+            context: header.context,
+        };
+        if let Err(e) = encode_frame(out, SOCKCLNT_CREATE_REPLY_ID, h, &reply) {
+            tracing::warn!(error = %e, "sockclnt_create_reply not encodable");
+        }
+    }
+
+    fn flags_if_subscribed(&self) -> Option<BTreeMap<u32, u32>> {
+        if self.sys.interface_events.is_empty() {
+            return None;
+        }
+        Some(
+            self.vpp
+                .interfaces()
+                .map(|i| (i.sw_if_index, i.flags()))
+                .collect(),
+        )
+    }
+
+    /// Sends `sw_interface_event`s for interfaces created, changed or deleted since `before`.
+    fn emit_events(&mut self, before: Option<BTreeMap<u32, u32>>) {
+        let Some(before) = before else {
+            return;
+        };
+        let after = self.flags_if_subscribed().unwrap_or_default();
+        let mut changes: Vec<(u32, u32, bool)> = after
+            .iter()
+            .filter(|(idx, flags)| before.get(idx) != Some(flags))
+            .map(|(idx, flags)| (*idx, *flags, false))
+            .collect();
+        changes.extend(
+            before
+                .iter()
+                .filter(|(idx, _)| !after.contains_key(idx))
+                .map(|(idx, flags)| (*idx, *flags, true)),
+        );
+        if changes.is_empty() {
+            return;
+        }
+        for (handle, pid) in &self.sys.interface_events {
+            let Some(conn) = self.conns.get(handle) else {
+                continue;
+            };
+            let mut bytes = Vec::new();
+            for (idx, flags, deleted) in &changes {
+                (self.event)(
+                    &self.table.table,
+                    *handle,
+                    *pid,
+                    *idx,
+                    *flags,
+                    *deleted,
+                    &mut bytes,
+                );
+            }
+            let _ = conn.push.send(Push::Frames(bytes));
+        }
+    }
+}

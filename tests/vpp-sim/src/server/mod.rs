@@ -1,0 +1,338 @@
+//! The simulator's server: a unix socket that speaks VPP's binary API for one release, with
+//! one main thread owning the state ([`main_thread`]), one task per connection ([`conn`]),
+//! the release's table ([`table`]), fault knobs ([`faults`]) and VPP restarts (all
+//! connections dropped, the socket removed and re-created, the state emptied, a fresh
+//! table). [`SimHandle`] runs it on its own thread for tests.
+//!
+//! It deliberately has no configuration file and no persistence: a restart is a new VPP.
+
+pub mod conn;
+pub mod faults;
+pub mod main_thread;
+pub mod table;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use binapi::release::Release;
+use tokio::net::UnixListener;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinSet;
+
+pub use faults::{FailSpec, Faults};
+use main_thread::Job;
+pub use table::{SimTable, TableError};
+
+use crate::cli::CliReply;
+use crate::state::Vpp;
+
+/// How to run one simulated VPP.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub socket: PathBuf,
+    pub release: &'static Release,
+    pub fail: Vec<FailSpec>,
+    /// Added to every request on the main thread.
+    pub latency: Duration,
+    /// Shifts the ids of every module after memclnt, as another plugin load order would.
+    pub id_offset: u16,
+}
+
+impl Options {
+    /// Defaults for `release` (`21.01`, `23.06`, `25.06`) at `socket`.
+    pub fn new(socket: impl Into<PathBuf>, version: &str) -> Result<Options, SimError> {
+        let release =
+            Release::find(version).ok_or_else(|| SimError::UnknownVersion(version.to_owned()))?;
+        Ok(Options {
+            socket: socket.into(),
+            release,
+            fail: Vec::new(),
+            latency: Duration::ZERO,
+            id_offset: 0,
+        })
+    }
+}
+
+/// Why the simulator could not start or answer.
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    #[error("unknown vpp version {0} (known: 21.01, 23.06, 25.06)")]
+    UnknownVersion(String),
+    #[error(transparent)]
+    Table(#[from] TableError),
+    #[error("socket {path}: {source}")]
+    Socket {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("start: {0}")]
+    Start(std::io::Error),
+    #[error("the simulator has stopped")]
+    Stopped,
+}
+
+/// Commands to a running server.
+#[derive(Debug)]
+pub enum Control {
+    /// A VPP restart; `id_offset` replaces the current one when set.
+    Restart {
+        id_offset: Option<u16>,
+        done: Option<std::sync::mpsc::Sender<Result<(), String>>>,
+    },
+    Stop,
+}
+
+/// A built simulator: its main thread runs; [`Sim::serve`] opens the socket.
+#[derive(Debug)]
+pub struct Sim {
+    options: Options,
+    main: mpsc::UnboundedSender<Job>,
+    main_thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Sim {
+    /// Builds the release's table, checks the fault knobs against it and starts the main
+    /// thread.
+    pub fn new(options: Options) -> Result<Sim, SimError> {
+        let table = SimTable::build(options.release, options.id_offset)?;
+        for f in &options.fail {
+            table.check_fail(&f.name, options.release.version)?;
+        }
+        let faults = Faults::new(options.fail.clone());
+        let (main, join) = main_thread::spawn(options.release, table, faults, options.latency)
+            .map_err(SimError::Start)?;
+        Ok(Sim {
+            options,
+            main,
+            main_thread: Some(join),
+        })
+    }
+
+    /// Serves until [`Control::Stop`] or until the control channel closes; `ready` hears
+    /// once the socket first accepts connections.
+    pub async fn serve(
+        &mut self,
+        mut control: mpsc::UnboundedReceiver<Control>,
+        mut ready: Option<std::sync::mpsc::Sender<Result<(), SimError>>>,
+    ) -> Result<(), SimError> {
+        let path = self.options.socket.clone();
+        loop {
+            let listener = bind(&path)?;
+            if let Some(tx) = ready.take() {
+                let _ = tx.send(Ok(()));
+            }
+            tracing::info!(socket = %path.display(), vpp_version = self.options.release.version, "vpp-sim listening");
+            let mut conns = JoinSet::new();
+            let cmd = loop {
+                tokio::select! {
+                    accepted = listener.accept() => match accepted {
+                        Ok((stream, _)) => {
+                            conns.spawn(conn::serve(stream, self.main.clone()));
+                        }
+                        Err(e) => tracing::warn!(error = %e, "accept failed"),
+                    },
+                    Some(_) = conns.join_next(), if !conns.is_empty() => {}
+                    cmd = control.recv() => break cmd,
+                }
+            };
+            conns.abort_all();
+            while conns.join_next().await.is_some() {}
+            drop(listener);
+            let _ = std::fs::remove_file(&path);
+            match cmd {
+                Some(Control::Restart { id_offset, done }) => {
+                    let result = self.reset(id_offset).await;
+                    tracing::info!("vpp-sim restarted with empty state");
+                    if let Some(done) = done {
+                        let _ = done.send(result.as_ref().map(|_| ()).map_err(|e| e.to_string()));
+                    }
+                    result?;
+                }
+                Some(Control::Stop) | None => {
+                    self.stop_main();
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    async fn reset(&mut self, id_offset: Option<u16>) -> Result<(), SimError> {
+        if let Some(o) = id_offset {
+            self.options.id_offset = o;
+        }
+        let table = SimTable::build(self.options.release, self.options.id_offset)?;
+        let (tx, rx) = oneshot::channel();
+        self.main
+            .send(Job::Reset(table, tx))
+            .map_err(|_| SimError::Stopped)?;
+        rx.await.map_err(|_| SimError::Stopped)
+    }
+
+    fn stop_main(&mut self) {
+        let _ = self.main.send(Job::Stop);
+        if let Some(j) = self.main_thread.take() {
+            let _ = j.join();
+        }
+    }
+
+    /// A sender to the main thread, for control calls.
+    pub fn main(&self) -> mpsc::UnboundedSender<Job> {
+        self.main.clone()
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        self.stop_main();
+    }
+}
+
+/// Removes a stale socket file and listens at `path`.
+fn bind(path: &Path) -> Result<UnixListener, SimError> {
+    let err = |source| SimError::Socket {
+        path: path.display().to_string(),
+        source,
+    };
+    match std::fs::remove_file(path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(err(e)),
+    }
+    UnixListener::bind(path).map_err(err)
+}
+
+/// A simulator running on its own thread, for tests: start it, point clients at
+/// [`SimHandle::socket_path`], look at its state, restart it, turn fault knobs; dropping the
+/// handle stops it and removes the socket.
+///
+/// Every method blocks the calling thread briefly and may be called from async code.
+#[derive(Debug)]
+pub struct SimHandle {
+    socket: PathBuf,
+    version: &'static str,
+    control: mpsc::UnboundedSender<Control>,
+    main: mpsc::UnboundedSender<Job>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl SimHandle {
+    /// Starts release `version` with its socket at `<dir>/api.sock`.
+    pub fn start(dir: impl AsRef<Path>, version: &str) -> Result<SimHandle, SimError> {
+        SimHandle::start_with(Options::new(dir.as_ref().join("api.sock"), version)?)
+    }
+
+    /// Starts a simulator with all options.
+    pub fn start_with(options: Options) -> Result<SimHandle, SimError> {
+        let socket = options.socket.clone();
+        let version = options.release.version;
+        let mut sim = Sim::new(options)?;
+        let main = sim.main();
+        let (control, control_rx) = mpsc::unbounded_channel();
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("vpp-sim".to_owned())
+            .spawn(move || {
+                let rt = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(SimError::Start(e)));
+                        return;
+                    }
+                };
+                let ready = ready_tx.clone();
+                if let Err(e) = rt.block_on(sim.serve(control_rx, Some(ready_tx))) {
+                    tracing::error!(error = %e, "vpp-sim stopped");
+                    let _ = ready.send(Err(e));
+                }
+            })
+            .map_err(SimError::Start)?;
+        ready_rx.recv().map_err(|_| SimError::Stopped)??;
+        Ok(SimHandle {
+            socket,
+            version,
+            control,
+            main,
+            thread: Some(thread),
+        })
+    }
+
+    pub fn socket_path(&self) -> &Path {
+        &self.socket
+    }
+
+    /// The release it pretends to be, e.g. `23.06`.
+    pub fn version(&self) -> &'static str {
+        self.version
+    }
+
+    /// A VPP restart: connections drop, the socket goes away and comes back, the state is
+    /// empty, and clients get a fresh table; returns once the new socket listens.
+    pub fn restart(&self) -> Result<(), SimError> {
+        self.restart_inner(None)
+    }
+
+    /// Like [`SimHandle::restart`], with every module after memclnt at other ids.
+    pub fn restart_with_id_offset(&self, id_offset: u16) -> Result<(), SimError> {
+        self.restart_inner(Some(id_offset))
+    }
+
+    fn restart_inner(&self, id_offset: Option<u16>) -> Result<(), SimError> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        self.control
+            .send(Control::Restart {
+                id_offset,
+                done: Some(tx),
+            })
+            .map_err(|_| SimError::Stopped)?;
+        rx.recv()
+            .map_err(|_| SimError::Stopped)?
+            .map_err(|_| SimError::Stopped)
+    }
+
+    /// A copy of the dataplane state.
+    pub fn state(&self) -> Result<Vpp, SimError> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        self.main
+            .send(Job::Snapshot(tx))
+            .map_err(|_| SimError::Stopped)?;
+        rx.recv().map_err(|_| SimError::Stopped)
+    }
+
+    /// Runs a CLI command on the main thread, as `vppctl` would.
+    pub fn cli(&self, cmd: &str) -> Result<CliReply, SimError> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        self.main
+            .send(Job::Cli(cmd.to_owned(), tx))
+            .map_err(|_| SimError::Stopped)?;
+        rx.recv().map_err(|_| SimError::Stopped)
+    }
+
+    /// Adds a `--fail` knob (checked against the release's handled messages).
+    pub fn fail(&self, spec: FailSpec) -> Result<(), SimError> {
+        let release = Release::find(self.version)
+            .ok_or_else(|| SimError::UnknownVersion(self.version.to_owned()))?;
+        SimTable::build(release, 0)?.check_fail(&spec.name, self.version)?;
+        self.main
+            .send(Job::Fail(spec))
+            .map_err(|_| SimError::Stopped)
+    }
+
+    /// Sets the per-request latency.
+    pub fn set_latency(&self, latency: Duration) -> Result<(), SimError> {
+        self.main
+            .send(Job::Latency(latency))
+            .map_err(|_| SimError::Stopped)
+    }
+}
+
+impl Drop for SimHandle {
+    fn drop(&mut self) {
+        let _ = self.control.send(Control::Stop);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
