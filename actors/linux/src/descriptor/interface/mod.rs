@@ -1,0 +1,389 @@
+//! `linux-interface`: Linux interfaces of type VETH (one value per end), TAP_TO_VPP (the
+//! Linux side of a VPP TAP) and EXISTING, moved to their namespace and configured (host
+//! name, MAC, MTU, admin state) through the netlink layer. Addresses are derived values
+//! (`address.rs`); the state key `linux/interface/state/<if>/<UP|DOWN>` is a derived property.
+//!
+//! Dependencies (labels as in Ligato):
+//! - VETH: the end whose logical name sorts second depends on its peer
+//!   (`veth-peer-exists` -> the peer's key). The scheduler has no dependency cycles, so the
+//!   first end cannot also wait for the second: it creates the pair with the second end
+//!   parked (down, under a temporary name) in its own namespace; the second end's create
+//!   moves it to its namespace and names it. Deleting the second end parks it again.
+//! - TAP_TO_VPP: `vpp-tap-interface-exists` -> `config/vpp/v2/interfaces/<vpp_tap_if_name>`.
+//! - a namespace other than the default: `namespace-exists` -> `linux/namespace/<TYPE>/<ref>`
+//!   (`microservice-available` -> `linux/microservice/<label>` for MICROSERVICE).
+//!
+//! Interfaces the agent creates carry the alias `vpp-agent/<label>/<name>/<peer or tap>`;
+//! retrieve reports only those (and desired EXISTING ones), so interfaces someone else
+//! made are never touched. This file does not touch addresses, routes or ARP entries.
+
+mod retrieve;
+pub mod spec;
+
+use std::fmt;
+use std::sync::Arc;
+
+use kvscheduler::{Dependency, Descriptor, KvError, Metadata, MetadataView, Retrieved};
+use messages::proto::Empty;
+use messages::proto::linux_interfaces::Interface;
+use messages::value::downcast;
+use messages::{Key, Value};
+
+use super::{
+    INTERFACE_DESCRIPTOR, INTERFACE_PREFIX, interface_address_key, interface_key,
+    interface_state_key, vpp_interface_key,
+};
+use crate::error::LinuxError;
+use crate::index::{IfIndex, IfKind};
+use crate::netlink::Netlink;
+use crate::netlink::types::LinkChange;
+use crate::ns::{NsRef, WatchedNamespaces};
+use spec::{IfSpec, parked_name};
+
+/// Finds the host name VPP gave the TAP interface `vpp_tap` (its `tap.host_if_name`), from
+/// the VPP side's metadata. The agent wires this to the VPP interface descriptor.
+pub trait VppTapNames: Send + Sync {
+    fn host_name(&self, md: &MetadataView<'_>, vpp_tap: &str) -> Option<String>;
+}
+
+impl<F> VppTapNames for F
+where
+    F: Fn(&MetadataView<'_>, &str) -> Option<String> + Send + Sync,
+{
+    fn host_name(&self, md: &MetadataView<'_>, vpp_tap: &str) -> Option<String> {
+        self(md, vpp_tap)
+    }
+}
+
+/// The `linux-interface` descriptor.
+pub struct InterfaceDescriptor {
+    pub(crate) nl: Netlink,
+    pub(crate) index: IfIndex,
+    pub(crate) watched: WatchedNamespaces,
+    pub(crate) label: String,
+    pub(crate) tap_names: Arc<dyn VppTapNames>,
+}
+
+impl fmt::Debug for InterfaceDescriptor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InterfaceDescriptor")
+            .field("label", &self.label)
+            .finish_non_exhaustive()
+    }
+}
+
+fn model(value: &Value) -> Result<&Interface, KvError> {
+    downcast::<Interface>(&**value).ok_or_else(|| {
+        KvError::invalid(
+            format!(
+                "expected ligato.linux.interfaces.Interface, got {}",
+                value.type_name()
+            ),
+            &[],
+        )
+    })
+}
+
+fn spec_of(value: &Value) -> Result<IfSpec, KvError> {
+    Ok(IfSpec::parse(model(value)?)?)
+}
+
+impl InterfaceDescriptor {
+    pub fn new(
+        nl: Netlink,
+        index: IfIndex,
+        watched: WatchedNamespaces,
+        label: impl Into<String>,
+        tap_names: Arc<dyn VppTapNames>,
+    ) -> Self {
+        InterfaceDescriptor {
+            nl,
+            index,
+            watched,
+            label: label.into(),
+            tap_names,
+        }
+    }
+
+    /// Name, MAC, MTU, alias and admin state of an interface already in its namespace.
+    fn configure(&self, s: &IfSpec, current_name: &str) -> Result<(), LinuxError> {
+        let change = LinkChange {
+            name: (current_name != s.host).then(|| s.host.clone()),
+            mac: s.mac,
+            mtu: s.mtu,
+            up: Some(s.enabled),
+            alias: s.alias(&self.label),
+        };
+        self.nl.set_link(&s.ns, current_name, change)
+    }
+
+    fn exists(&self, ns: &NsRef, name: &str) -> Result<bool, LinuxError> {
+        Ok(self.nl.link(ns, name)?.is_some())
+    }
+
+    fn create_veth_first(&self, s: &IfSpec, peer: &str) -> Result<(), LinuxError> {
+        if !self.exists(&s.ns, &s.host)? {
+            self.nl
+                .create_veth(&s.ns, &s.host, &parked_name(peer), &s.ns)?;
+        }
+        self.configure(s, &s.host)
+    }
+
+    fn create_veth_second(&self, s: &IfSpec, peer: &str) -> Result<(), LinuxError> {
+        if self.exists(&s.ns, &s.host)? {
+            return self.configure(s, &s.host);
+        }
+        let first = self
+            .index
+            .get(peer)
+            .ok_or_else(|| LinuxError::UnknownInterface {
+                name: peer.to_owned(),
+            })?;
+        let parked = parked_name(&s.name);
+        self.nl.move_link(&first.ns, &parked, &s.ns)?;
+        self.configure(s, &parked)
+    }
+
+    fn create_tap(
+        &self,
+        md: &MetadataView<'_>,
+        s: &IfSpec,
+        vpp_tap: &str,
+    ) -> Result<(), LinuxError> {
+        if self.exists(&s.ns, &s.host)? {
+            return self.configure(s, &s.host);
+        }
+        let vpp_name = self
+            .tap_names
+            .host_name(md, vpp_tap)
+            .unwrap_or_else(|| s.host.clone());
+        if self.nl.link(&NsRef::Default, &vpp_name)?.is_none() {
+            return Err(LinuxError::LinkNotFound {
+                name: vpp_name,
+                ns: NsRef::Default,
+            });
+        }
+        if s.ns != NsRef::Default {
+            self.nl.move_link(&NsRef::Default, &vpp_name, &s.ns)?;
+        }
+        self.configure(s, &vpp_name)
+    }
+
+    fn create_existing(&self, s: &IfSpec) -> Result<(), LinuxError> {
+        if !self.exists(&s.ns, &s.host)? {
+            return Err(LinuxError::LinkNotFound {
+                name: s.host.clone(),
+                ns: s.ns.clone(),
+            });
+        }
+        self.nl.set_link(
+            &s.ns,
+            &s.host,
+            LinkChange {
+                mac: s.mac,
+                mtu: s.mtu,
+                up: Some(s.enabled),
+                ..LinkChange::default()
+            },
+        )
+    }
+
+    fn delete_spec(&self, md: &MetadataView<'_>, s: &IfSpec) -> Result<(), LinuxError> {
+        match &s.kind {
+            IfKind::Veth { peer } if s.is_second_veth_end() => match self.index.get(peer) {
+                // The first end stays: park this end in its namespace again.
+                Some(first) => {
+                    let parked = parked_name(&s.name);
+                    self.nl.set_link(
+                        &s.ns,
+                        &s.host,
+                        LinkChange {
+                            name: Some(parked.clone()),
+                            up: Some(false),
+                            alias: Some(String::new()),
+                            ..LinkChange::default()
+                        },
+                    )?;
+                    self.nl.move_link(&s.ns, &parked, &first.ns)
+                }
+                None => self.nl.delete_link(&s.ns, &s.host),
+            },
+            IfKind::Veth { .. } => self.nl.delete_link(&s.ns, &s.host),
+            IfKind::TapToVpp { vpp_tap } => {
+                // Hand the TAP back to VPP as VPP made it: down, under VPP's name, in the
+                // default namespace, without the agent's alias.
+                let vpp_name = self
+                    .tap_names
+                    .host_name(md, vpp_tap)
+                    .unwrap_or_else(|| s.host.clone());
+                self.nl.set_link(
+                    &s.ns,
+                    &s.host,
+                    LinkChange {
+                        name: (vpp_name != s.host).then(|| vpp_name.clone()),
+                        up: Some(false),
+                        alias: Some(String::new()),
+                        ..LinkChange::default()
+                    },
+                )?;
+                self.nl.move_link(&s.ns, &vpp_name, &NsRef::Default)
+            }
+            IfKind::Existing => Ok(()),
+        }
+    }
+}
+
+impl Descriptor for InterfaceDescriptor {
+    fn name(&self) -> &str {
+        INTERFACE_DESCRIPTOR
+    }
+
+    fn key_selector(&self, key: &Key) -> bool {
+        key.as_str().starts_with(INTERFACE_PREFIX)
+    }
+
+    fn nb_key_prefix(&self) -> Option<&str> {
+        Some(INTERFACE_PREFIX)
+    }
+
+    fn validate(&self, key: &Key, value: &Value) -> Result<(), KvError> {
+        let s = spec_of(value)?;
+        if interface_key(&s.name) != *key {
+            return Err(KvError::invalid(
+                format!("interface {} does not belong under key {key}", s.name),
+                &["name"],
+            ));
+        }
+        self.watched.add(&s.ns);
+        Ok(())
+    }
+
+    fn equivalent(&self, _key: &Key, old: &Value, new: &Value) -> bool {
+        match (spec_of(old), spec_of(new)) {
+            (Ok(a), Ok(b)) => IfSpec::equivalent(&a, &b),
+            _ => old.eq_value(&**new),
+        }
+    }
+
+    fn dependencies(&self, _key: &Key, value: &Value) -> Vec<Dependency> {
+        let Ok(s) = spec_of(value) else {
+            return Vec::new();
+        };
+        let mut deps = Vec::new();
+        match &s.kind {
+            IfKind::Veth { peer } if s.is_second_veth_end() => {
+                deps.push(Dependency::on_key("veth-peer-exists", interface_key(peer)));
+            }
+            IfKind::TapToVpp { vpp_tap } => deps.push(Dependency::on_key(
+                "vpp-tap-interface-exists",
+                vpp_interface_key(vpp_tap),
+            )),
+            _ => {}
+        }
+        if let Some(ns_key) = s.ns.key() {
+            self.watched.add(&s.ns);
+            let label = match s.ns {
+                NsRef::Microservice(_) => "microservice-available",
+                _ => "namespace-exists",
+            };
+            deps.push(Dependency::on_key(label, ns_key));
+        }
+        deps
+    }
+
+    fn derived_values(&self, _key: &Key, value: &Value) -> Vec<(Key, Value)> {
+        let Ok(s) = spec_of(value) else {
+            return Vec::new();
+        };
+        let empty: Value = Arc::new(Empty {});
+        let mut out = vec![(interface_state_key(&s.name, s.enabled), empty.clone())];
+        if !s.link_only {
+            for (_, text) in &s.addrs {
+                out.push((interface_address_key(&s.name, text), empty.clone()));
+            }
+        }
+        out
+    }
+
+    fn can_update(&self) -> bool {
+        true
+    }
+
+    fn needs_recreate(
+        &self,
+        _key: &Key,
+        old: &Value,
+        new: &Value,
+        _metadata: Option<&Metadata>,
+    ) -> bool {
+        match (spec_of(old), spec_of(new)) {
+            (Ok(a), Ok(b)) => a.kind != b.kind || a.host != b.host || a.ns != b.ns,
+            _ => true,
+        }
+    }
+
+    fn create(
+        &self,
+        md: &MetadataView<'_>,
+        _key: &Key,
+        value: &Value,
+    ) -> Result<Option<Metadata>, KvError> {
+        let s = spec_of(value)?;
+        match &s.kind {
+            IfKind::Veth { peer } if s.is_second_veth_end() => self.create_veth_second(&s, peer)?,
+            IfKind::Veth { peer } => self.create_veth_first(&s, peer)?,
+            IfKind::TapToVpp { vpp_tap } => self.create_tap(md, &s, vpp_tap)?,
+            IfKind::Existing => self.create_existing(&s)?,
+        }
+        let meta = s.meta();
+        self.index.insert(meta.clone());
+        Ok(Some(Arc::new(meta)))
+    }
+
+    fn update(
+        &self,
+        _md: &MetadataView<'_>,
+        _key: &Key,
+        old: &Value,
+        new: &Value,
+        _metadata: Option<&Metadata>,
+    ) -> Result<Option<Metadata>, KvError> {
+        let (a, b) = (spec_of(old)?, spec_of(new)?);
+        let change = LinkChange {
+            mac: b.mac.filter(|m| a.mac != Some(*m)),
+            mtu: b.mtu.filter(|m| a.mtu != Some(*m)),
+            up: (a.enabled != b.enabled).then_some(b.enabled),
+            ..LinkChange::default()
+        };
+        if change != LinkChange::default() {
+            self.nl.set_link(&b.ns, &b.host, change)?;
+        }
+        let meta = b.meta();
+        self.index.insert(meta.clone());
+        Ok(Some(Arc::new(meta)))
+    }
+
+    fn delete(
+        &self,
+        md: &MetadataView<'_>,
+        _key: &Key,
+        value: &Value,
+        _metadata: Option<&Metadata>,
+    ) -> Result<(), KvError> {
+        let s = spec_of(value)?;
+        let res = self.delete_spec(md, &s);
+        self.index.remove(&s.name);
+        match res {
+            Err(e) if !e.is_gone() => Err(e.into()),
+            _ => Ok(()),
+        }
+    }
+
+    fn retrieve(
+        &self,
+        _md: &MetadataView<'_>,
+        correlate: &[(Key, Value)],
+    ) -> Result<Option<Vec<Retrieved>>, KvError> {
+        Ok(Some(retrieve::retrieve(self, correlate)?))
+    }
+}

@@ -1,0 +1,126 @@
+//! Retrieve for `linux-interface`: reads links and addresses from netlink in every namespace
+//! that matters (the default one, those of the desired values, those of interfaces already
+//! configured) and rebuilds model values for the interfaces the agent created (recognised by
+//! their alias) and for desired EXISTING interfaces. It also refreshes the plugin's
+//! interface index, so that the address, route and ARP descriptors, retrieved after this
+//! one, know where each interface lives.
+//!
+//! Interfaces nobody asked the agent for are not reported, so a resync never removes them.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::sync::Arc;
+
+use kvscheduler::{Origin, Retrieved};
+use messages::{Key, Value};
+
+use super::InterfaceDescriptor;
+use super::spec::{IfSpec, Observed, is_link_local, parse_alias};
+use crate::descriptor::interface_key;
+use crate::error::LinuxError;
+use crate::index::{IfKind, LinuxIfMeta};
+use crate::netlink::types::LinkKind;
+use crate::ns::NsRef;
+
+pub(super) fn retrieve(
+    d: &InterfaceDescriptor,
+    correlate: &[(Key, Value)],
+) -> Result<Vec<Retrieved>, LinuxError> {
+    let desired: BTreeMap<String, IfSpec> = correlate
+        .iter()
+        .filter_map(|(_, v)| super::spec_of(v).ok())
+        .map(|s| (s.name.clone(), s))
+        .collect();
+    let mut namespaces: BTreeSet<NsRef> = BTreeSet::from([NsRef::Default]);
+    namespaces.extend(desired.values().map(|s| s.ns.clone()));
+    namespaces.extend(d.index.namespaces());
+
+    let mut out = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
+    for ns in namespaces {
+        let links = match d.nl.links(&ns) {
+            Ok(l) => l,
+            Err(LinuxError::NamespaceNotFound { .. }) => continue,
+            Err(e) => return Err(e),
+        };
+        let addrs = d.nl.addresses(&ns)?;
+        for link in &links {
+            let agent = link
+                .alias
+                .as_deref()
+                .and_then(|a| parse_alias(a, &d.label))
+                .and_then(|(name, linkref)| {
+                    let kind = match link.kind {
+                        LinkKind::Veth => IfKind::Veth {
+                            peer: linkref.to_owned(),
+                        },
+                        LinkKind::Tun => IfKind::TapToVpp {
+                            vpp_tap: linkref.to_owned(),
+                        },
+                        _ => return None,
+                    };
+                    Some((name.to_owned(), kind))
+                });
+            let existing = || {
+                desired
+                    .values()
+                    .find(|s| s.kind == IfKind::Existing && s.host == link.name && s.ns == ns)
+                    .map(|s| (s.name.clone(), IfKind::Existing))
+            };
+            let Some((name, kind)) = agent.or_else(existing) else {
+                continue;
+            };
+            if !seen.insert(name.clone()) {
+                continue;
+            }
+            let want = desired.get(&name);
+            let on_link: Vec<_> = addrs
+                .iter()
+                .filter(|a| a.index == link.index && !is_link_local(&a.net))
+                .map(|a| a.net)
+                .collect();
+            let addr_texts: Vec<String> = match want {
+                Some(w) => w
+                    .addrs
+                    .iter()
+                    .filter(|(n, _)| on_link.contains(n))
+                    .map(|(_, t)| t.clone())
+                    .collect(),
+                None => on_link.iter().map(ToString::to_string).collect(),
+            };
+            let value = Observed {
+                name: &name,
+                kind: &kind,
+                host: &link.name,
+                ns: &ns,
+                up: link.up,
+                mac: link.mac,
+                mtu: link.mtu,
+                addrs: addr_texts,
+                link_only: want.is_some_and(|w| w.link_only),
+            }
+            .to_model();
+            let meta = LinuxIfMeta {
+                name: name.clone(),
+                host_name: link.name.clone(),
+                ns: ns.clone(),
+                kind,
+            };
+            d.index.insert(meta.clone());
+            out.push(Retrieved {
+                key: interface_key(&name),
+                value: Arc::new(value),
+                metadata: Some(Arc::new(meta)),
+                origin: Origin::FromNb,
+            });
+        }
+    }
+    for stale in d
+        .index
+        .all()
+        .into_iter()
+        .filter(|m| !seen.contains(&m.name))
+    {
+        d.index.remove(&stale.name);
+    }
+    Ok(out)
+}

@@ -1,0 +1,33 @@
+//! The Linux plugin (Ligato's `linux` module): a namespace-aware netlink layer and the
+//! scheduler descriptors for Linux interfaces (VETH, TAP_TO_VPP, EXISTING), their addresses,
+//! routes and ARP entries.
+//!
+//! - [`netlink::Netlink`]: typed netlink operations, each run by a worker thread that entered
+//!   the target namespace before opening its socket.
+//! - [`ns::NsRef`]: Ligato's namespace references (NSID, PID, FD, MICROSERVICE).
+//! - [`descriptor`]: `linux-namespace`, `linux-interface`, `linux-interface-address`,
+//!   `linux-route`, `linux-arp`.
+//! - [`LinuxPlugin`]: builds and registers the descriptors; [`watcher::NamespaceWatcher`]
+//!   reports namespaces that appear later.
+//!
+//! No actix and no shelling out. The crate never creates or deletes namespaces: a missing
+//! namespace is a missing dependency.
+
+pub mod descriptor;
+pub mod error;
+pub mod index;
+pub mod netlink;
+pub mod ns;
+mod plugin;
+pub mod watcher;
+
+pub use descriptor::interface::VppTapNames;
+pub use error::{ErrorKind, LinuxError};
+pub use index::{IfIndex, IfKind, LinuxIfMeta};
+pub use netlink::types::{
+    Address, IpNet, Link, LinkChange, LinkKind, Neighbour, NeighbourSpec, Route, RouteSpec, Scope,
+};
+pub use netlink::{Netlink, NetlinkConfig};
+pub use ns::{NsRef, WatchedNamespaces};
+pub use plugin::LinuxPlugin;
+pub use watcher::{NamespaceEvent, NamespaceWatcher};

@@ -1,0 +1,228 @@
+//! The netlink layer against the real kernel (run as root): a veth pair between two
+//! namespaces the test creates, with MAC, MTU, addresses, a route and a neighbour, checked
+//! with the layer's own dumps and with `ip`, and traffic across; namespace errors; a
+//! namespace re-created under the same name.
+//!
+//! It does not use the scheduler (see `descriptors.rs`).
+
+mod common;
+
+use std::time::Duration;
+
+use common::{TestNs, eventually, unique};
+use linux::{IpNet, LinkChange, LinuxError, NeighbourSpec, Netlink, NsRef, RouteSpec, Scope};
+
+fn named(ns: &TestNs) -> NsRef {
+    NsRef::Named(ns.name.clone())
+}
+
+fn net(s: &str) -> IpNet {
+    s.parse().expect("test address")
+}
+
+#[test]
+fn veth_pair_between_namespaces_with_addresses_route_neighbour_and_ping() {
+    let (a, b) = (TestNs::new("nla"), TestNs::new("nlb"));
+    let (na, nb) = (named(&a), named(&b));
+    let nl = Netlink::default();
+    let (va, vb) = (unique("va"), unique("vb"));
+
+    nl.create_veth(&na, &va, &vb, &nb).expect("create veth");
+    let mac_a = [0x02, 0, 0, 0, 0x0a, 0x01];
+    nl.set_link(
+        &na,
+        &va,
+        LinkChange {
+            mac: Some(mac_a),
+            mtu: Some(1400),
+            up: Some(true),
+            alias: Some("test-alias".into()),
+            ..LinkChange::default()
+        },
+    )
+    .expect("configure a");
+    let vb_renamed = unique("vbr");
+    nl.set_link(
+        &nb,
+        &vb,
+        LinkChange {
+            name: Some(vb_renamed.clone()),
+            up: Some(true),
+            ..LinkChange::default()
+        },
+    )
+    .expect("rename and enable b");
+    nl.add_address(&na, &va, net("10.61.0.1/24"))
+        .expect("address a");
+    nl.add_address(&nb, &vb_renamed, net("10.61.0.2/24"))
+        .expect("address b");
+    nl.add_address(&nb, &vb_renamed, net("10.62.0.1/24"))
+        .expect("second address b");
+    nl.add_address(&na, &va, net("fd61::1/64"))
+        .expect("ipv6 address a");
+
+    let link = nl.link(&na, &va).expect("dump").expect("va exists");
+    assert_eq!(link.mtu, 1400);
+    assert_eq!(link.mac, Some(mac_a));
+    assert!(link.up);
+    assert_eq!(link.alias.as_deref(), Some("test-alias"));
+    assert_eq!(link.kind, linux::LinkKind::Veth);
+    assert!(nl.link(&na, &vb).expect("dump").is_none(), "peer went to b");
+    assert!(b.links().contains(&vb_renamed), "ip sees {:?}", b.links());
+    let addrs = nl.addresses(&na).expect("dump addresses");
+    assert!(
+        addrs
+            .iter()
+            .any(|x| x.index == link.index && x.net == net("10.61.0.1/24"))
+    );
+    assert!(
+        addrs
+            .iter()
+            .any(|x| x.index == link.index && x.net == net("fd61::1/64"))
+    );
+
+    nl.add_route(
+        &na,
+        RouteSpec {
+            dst: net("10.62.0.0/24"),
+            gateway: Some("10.61.0.2".parse().expect("ip")),
+            interface: va.clone(),
+            metric: 7,
+            scope: Scope::Universe,
+        },
+    )
+    .expect("route");
+    let mac_b = nl
+        .link(&nb, &vb_renamed)
+        .expect("dump")
+        .and_then(|l| l.mac)
+        .expect("mac b");
+    nl.add_neighbour(
+        &na,
+        NeighbourSpec {
+            interface: va.clone(),
+            ip: "10.61.0.2".parse().expect("ip"),
+            mac: mac_b,
+        },
+    )
+    .expect("neighbour");
+
+    let routes = nl.routes(&na).expect("dump routes");
+    let r = routes
+        .iter()
+        .find(|r| r.dst == net("10.62.0.0/24"))
+        .expect("route in dump");
+    assert_eq!(r.gateway, Some("10.61.0.2".parse().expect("ip")));
+    assert_eq!((r.metric, r.oif), (7, Some(link.index)));
+    let shown = a.ip(&["route", "show", "10.62.0.0/24"]).expect("ip route");
+    assert!(
+        shown.contains("via 10.61.0.2") && shown.contains("metric 7"),
+        "{shown}"
+    );
+    let neigh = nl.neighbours(&na).expect("dump neighbours");
+    assert!(
+        neigh
+            .iter()
+            .any(|n| n.ip.to_string() == "10.61.0.2" && n.permanent)
+    );
+    let shown = a.ip(&["neigh", "show", "10.61.0.2"]).expect("ip neigh");
+    assert!(shown.contains("PERMANENT"), "{shown}");
+
+    // Traffic: directly and through the route's gateway.
+    assert!(eventually(Duration::from_secs(10), || a.ping("10.61.0.2")));
+    assert!(a.ping("10.62.0.1"));
+
+    let spec = RouteSpec {
+        dst: net("10.62.0.0/24"),
+        gateway: Some("10.61.0.2".parse().expect("ip")),
+        interface: va.clone(),
+        metric: 7,
+        scope: Scope::Universe,
+    };
+    assert!(nl.del_route(&na, spec.clone()).expect("delete route"));
+    assert!(
+        !nl.del_route(&na, spec)
+            .expect("second delete finds nothing")
+    );
+    assert!(
+        a.ip(&["route", "show", "10.62.0.0/24"])
+            .expect("ip")
+            .trim()
+            .is_empty()
+    );
+    assert!(
+        nl.del_neighbour(&na, &va, "10.61.0.2".parse().expect("ip"))
+            .expect("delete neighbour")
+    );
+    assert!(
+        nl.del_address(&na, &va, net("10.61.0.1/24"))
+            .expect("delete address")
+    );
+    assert!(
+        !nl.del_address(&na, &va, net("10.61.0.1/24"))
+            .expect("already gone")
+    );
+
+    nl.delete_link(&na, &va).expect("delete veth");
+    assert_eq!(a.links(), vec!["lo".to_owned()]);
+    assert_eq!(b.links(), vec!["lo".to_owned()], "the peer goes with it");
+}
+
+#[test]
+fn move_link_keeps_it_whole() {
+    let (a, b) = (TestNs::new("mva"), TestNs::new("mvb"));
+    let nl = Netlink::default();
+    let (x, y) = (unique("mx"), unique("my"));
+    nl.create_veth(&named(&a), &x, &y, &named(&a))
+        .expect("veth in a");
+    nl.move_link(&named(&a), &y, &named(&b))
+        .expect("move y to b");
+    assert!(b.links().contains(&y));
+    assert!(!a.links().contains(&y));
+    let err = nl
+        .move_link(&named(&a), &y, &named(&b))
+        .expect_err("y is no longer in a");
+    assert!(matches!(err, LinuxError::LinkNotFound { .. }), "{err}");
+    assert!(err.is_gone());
+}
+
+#[test]
+fn a_missing_namespace_is_retriable_and_named() {
+    let nl = Netlink::default();
+    let ghost = TestNs::reserve("gh");
+    let err = nl.links(&named(&ghost)).expect_err("no such namespace");
+    assert!(matches!(err, LinuxError::NamespaceNotFound { .. }));
+    assert!(err.is_retriable());
+    assert!(err.to_string().contains(&ghost.name), "{err}");
+    let err = nl
+        .links(&NsRef::Path("/etc/hostname".into()))
+        .expect_err("not a namespace");
+    assert!(matches!(err, LinuxError::NamespaceNotFound { .. }));
+}
+
+#[test]
+fn a_namespace_recreated_under_the_same_name_gets_a_fresh_worker() {
+    let a = TestNs::new("rc");
+    let nl = Netlink::default();
+    let (x, y) = (unique("rx"), unique("ry"));
+    nl.create_veth(&named(&a), &x, &y, &named(&a))
+        .expect("veth");
+    common::ip(&["netns", "del", &a.name]).expect("delete namespace");
+    a.create();
+    // The old worker still sits in the deleted namespace; the layer must not use it.
+    assert!(nl.link(&named(&a), &x).expect("dump").is_none());
+    nl.create_veth(&named(&a), &x, &y, &named(&a))
+        .expect("veth again");
+    assert!(a.links().contains(&x), "ip sees {:?}", a.links());
+}
+
+#[test]
+fn the_default_namespace_is_the_agents_own() {
+    let nl = Netlink::default();
+    let links = nl.links(&NsRef::Default).expect("dump");
+    assert!(
+        links
+            .iter()
+            .any(|l| l.name == "lo" && l.kind == linux::LinkKind::Loopback)
+    );
+}
