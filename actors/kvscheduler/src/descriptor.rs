@@ -183,12 +183,15 @@ impl<'a> MetadataView<'a> {
         let Some(idx) = self.names.iter().position(|n| &**n == descriptor) else {
             return Vec::new();
         };
-        self.graph
+        let mut out: Vec<(&'a Key, &'a Metadata)> = self
+            .graph
             .nodes
             .iter()
             .filter(|(_, n)| n.descriptor == Some(idx))
             .filter_map(|(k, n)| n.metadata.as_ref().map(|m| (k, m)))
-            .collect()
+            .collect();
+        out.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        out
     }
 }
 

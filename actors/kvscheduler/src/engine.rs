@@ -8,7 +8,6 @@
 //! It does not decide transaction policy (retry scheduling, revert, history, resync diffing);
 //! `scheduler.rs` and `resync.rs` drive it.
 
-use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use messages::proto::ligato::kvscheduler::{TxnOperation, ValueState};
@@ -16,7 +15,7 @@ use messages::{Key, Value};
 
 use crate::descriptor::{Descriptor, MetadataView, Origin, Registry};
 use crate::error::KvError;
-use crate::graph::{Graph, Node};
+use crate::graph::{FxHashMap as HashMap, FxHashSet as HashSet, Graph, Node};
 use crate::record::{ProtoWithName, RecordedTxnOp};
 use crate::txn::FailedOp;
 
@@ -66,7 +65,7 @@ impl<'a> Engine<'a> {
             ops: Vec::new(),
             failed: Vec::new(),
             stack: Vec::new(),
-            touched: HashMap::new(),
+            touched: HashMap::default(),
         }
     }
 
@@ -430,13 +429,7 @@ impl<'a> Engine<'a> {
 
     /// The applied value now has the desired value's dependencies.
     fn sync_applied_deps(&mut self, key: &Key) {
-        let deps = self
-            .graph
-            .nodes
-            .get(key)
-            .map(|n| n.deps.clone())
-            .unwrap_or_default();
-        self.graph.set_applied_deps(key, deps);
+        self.graph.adopt_desired_deps(key);
     }
 
     /// Queues the pending values that `key` may have unblocked.
@@ -549,7 +542,7 @@ impl<'a> Engine<'a> {
 
     /// Post-order of the values that must go with `root` (dependents before dependencies).
     fn doom_order(&mut self, root: &Key) -> Vec<Key> {
-        let mut doomed: HashSet<Key> = HashSet::new();
+        let mut doomed: HashSet<Key> = HashSet::default();
         let mut order = Vec::new();
         let mut stack = vec![(root.clone(), false)];
         while let Some((k, exit)) = stack.pop() {
@@ -568,12 +561,7 @@ impl<'a> Engine<'a> {
                     n.derived
                         .iter()
                         .filter(|c| !doomed.contains(*c))
-                        .filter(|c| {
-                            self.graph
-                                .nodes
-                                .get(*c)
-                                .is_some_and(|c| c.applied.is_some())
-                        })
+                        .filter(|c| self.graph.nodes.get(c).is_some_and(|c| c.applied.is_some()))
                         .cloned(),
                 );
             }

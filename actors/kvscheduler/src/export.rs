@@ -21,7 +21,8 @@ pub(crate) fn snapshot(
 ) -> Vec<RecordedNode> {
     graph
         .nodes
-        .keys()
+        .sorted_keys(|_, _| true)
+        .iter()
         .filter_map(|k| snapshot_node(graph, reg, k, now, seq))
         .collect()
 }

@@ -4,7 +4,8 @@
 //! It does not decide anything: the planning engine (`engine.rs`) reads and mutates it. All
 //! maps are ordered so that planning is deterministic.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use messages::proto::ligato::kvscheduler::{TxnOperation, ValueState};
 use messages::{Key, Value};
@@ -68,16 +69,106 @@ impl Node {
     }
 }
 
+/// A fast non-cryptographic hasher (the Fx hash of rustc) for the key-indexed maps. Keys come
+/// from the agent's own configuration, so hash flooding is not a concern here.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.write(&[i]);
+    }
+
+    fn finish(&self) -> u64 {
+        // murmur3's fmix64: spreads the state into the low bits hashbrown indexes by.
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
+    }
+}
+
+pub(crate) type FxBuild = BuildHasherDefault<FxHasher>;
+pub(crate) type FxHashMap<K, V> = HashMap<K, V, FxBuild>;
+pub(crate) type FxHashSet<K> = HashSet<K, FxBuild>;
+
+/// The nodes, hashed by key. Walks are unordered; callers that need an order sort.
+#[derive(Clone, Default)]
+pub(crate) struct Nodes {
+    map: FxHashMap<Key, Node>,
+}
+
+impl Nodes {
+    pub fn get(&self, key: &Key) -> Option<&Node> {
+        self.map.get(key)
+    }
+
+    pub fn get_mut(&mut self, key: &Key) -> Option<&mut Node> {
+        self.map.get_mut(key)
+    }
+
+    pub fn insert(&mut self, key: Key, node: Node) {
+        self.map.insert(key, node);
+    }
+
+    pub fn get_or_insert_with(&mut self, key: &Key, f: impl FnOnce() -> Node) -> &mut Node {
+        self.map.entry(key.clone()).or_insert_with(f)
+    }
+
+    pub fn remove(&mut self, key: &Key) -> Option<Node> {
+        self.map.remove(key)
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    /// All nodes, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (&Key, &Node)> {
+        self.map.iter()
+    }
+
+    /// The keys of the nodes passing `keep`, sorted.
+    pub fn sorted_keys(&self, keep: impl Fn(&Key, &Node) -> bool) -> Vec<Key> {
+        let mut out: Vec<Key> = self
+            .map
+            .iter()
+            .filter(|(k, n)| keep(k, n))
+            .map(|(k, _)| k.clone())
+            .collect();
+        out.sort_unstable();
+        out
+    }
+}
+
 /// Values plus reverse dependency indexes.
 #[derive(Clone, Default)]
 pub(crate) struct Graph {
-    pub nodes: BTreeMap<Key, Node>,
+    pub nodes: Nodes,
     /// Keys that exist in the dataplane and can satisfy dependencies.
-    available: BTreeSet<Key>,
+    available: FxHashSet<Key>,
+    /// The same keys sorted, for prefix ranges: kept only once an any-of dependency has been
+    /// registered, so that graphs without any-of pay nothing for it.
+    sorted_available: Option<BTreeSet<Key>>,
     /// target key -> values depending on exactly it.
-    by_key: HashMap<Key, BTreeSet<Key>>,
+    by_key: FxHashMap<Key, BTreeSet<Key>>,
     /// key prefix -> values with an any-of dependency on it.
-    by_prefix: HashMap<Box<str>, BTreeSet<Key>>,
+    by_prefix: FxHashMap<Box<str>, BTreeSet<Key>>,
     /// prefix length -> number of registered prefixes of that length.
     prefix_lens: BTreeMap<usize, usize>,
     /// values with a selector-only any-of dependency (checked against every change).
@@ -87,9 +178,30 @@ pub(crate) struct Graph {
 impl Graph {
     pub fn set_available(&mut self, key: &Key, yes: bool) {
         if yes {
-            self.available.insert(key.clone());
-        } else {
-            self.available.remove(key);
+            if self.available.insert(key.clone())
+                && let Some(sorted) = self.sorted_available.as_mut()
+            {
+                sorted.insert(key.clone());
+            }
+        } else if self.available.remove(key)
+            && let Some(sorted) = self.sorted_available.as_mut()
+        {
+            sorted.remove(key);
+        }
+    }
+
+    /// Available keys under `prefix` (sorted when the sorted set is kept).
+    fn available_under<'a>(&'a self, prefix: &'a str) -> Box<dyn Iterator<Item = &'a Key> + 'a> {
+        match &self.sorted_available {
+            Some(sorted) => Box::new(
+                sorted
+                    .range::<str, _>((
+                        std::ops::Bound::Included(prefix),
+                        std::ops::Bound::Unbounded,
+                    ))
+                    .take_while(move |k| k.has_prefix(prefix)),
+            ),
+            None => Box::new(self.available.iter().filter(move |k| k.has_prefix(prefix))),
         }
     }
 
@@ -100,21 +212,15 @@ impl Graph {
             DepTarget::AnyOf { prefixes, .. } if prefixes.is_empty() => {
                 self.available.iter().any(|k| target.matches(k))
             }
-            DepTarget::AnyOf { prefixes, .. } => prefixes.iter().any(|p| {
-                self.available
-                    .range::<str, _>((
-                        std::ops::Bound::Included(p.as_str()),
-                        std::ops::Bound::Unbounded,
-                    ))
-                    .take_while(|k| k.has_prefix(p))
-                    .any(|k| target.matches(k))
-            }),
+            DepTarget::AnyOf { prefixes, .. } => prefixes
+                .iter()
+                .any(|p| self.available_under(p).any(|k| target.matches(k))),
         }
     }
 
     /// Available keys that satisfy `target`, sorted.
     pub fn matching(&self, target: &DepTarget) -> Vec<Key> {
-        match target {
+        let mut out: Vec<Key> = match target {
             DepTarget::Key(k) => self.available.get(k).into_iter().cloned().collect(),
             DepTarget::AnyOf { prefixes, .. } if prefixes.is_empty() => self
                 .available
@@ -122,25 +228,16 @@ impl Graph {
                 .filter(|k| target.matches(k))
                 .cloned()
                 .collect(),
-            DepTarget::AnyOf { prefixes, .. } => {
-                let mut out: Vec<Key> = prefixes
-                    .iter()
-                    .flat_map(|p| {
-                        self.available
-                            .range::<str, _>((
-                                std::ops::Bound::Included(p.as_str()),
-                                std::ops::Bound::Unbounded,
-                            ))
-                            .take_while(move |k| k.has_prefix(p))
-                    })
-                    .filter(|k| target.matches(k))
-                    .cloned()
-                    .collect();
-                out.sort();
-                out.dedup();
-                out
-            }
-        }
+            DepTarget::AnyOf { prefixes, .. } => prefixes
+                .iter()
+                .flat_map(|p| self.available_under(p))
+                .filter(|k| target.matches(k))
+                .cloned()
+                .collect(),
+        };
+        out.sort_unstable();
+        out.dedup();
+        out
     }
 
     /// Labels of the node's dependencies that are not satisfied (empty: all satisfied).
@@ -198,6 +295,20 @@ impl Graph {
         self.index_node(key);
     }
 
+    /// The applied value now has the desired value's dependencies (after create or update).
+    pub fn adopt_desired_deps(&mut self, key: &Key) {
+        let Some(n) = self.nodes.get_mut(key) else {
+            return;
+        };
+        if n.applied_deps.is_empty() {
+            // The index holds deps ∪ applied_deps, which stays the same set.
+            n.applied_deps = n.deps.clone();
+            return;
+        }
+        let deps = n.deps.clone();
+        self.set_applied_deps(key, deps);
+    }
+
     /// Replaces the dependencies of the applied value of `key`.
     pub fn set_applied_deps(&mut self, key: &Key, deps: Vec<Dependency>) {
         self.unindex_node(key);
@@ -219,6 +330,9 @@ impl Graph {
                 self.by_selector.insert(key.clone());
             }
             DepTarget::AnyOf { prefixes, .. } => {
+                if self.sorted_available.is_none() {
+                    self.sorted_available = Some(self.available.iter().cloned().collect());
+                }
                 for p in prefixes {
                     let set = self.by_prefix.entry(p.as_str().into()).or_default();
                     if set.insert(key.clone()) {

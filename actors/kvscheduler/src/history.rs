@@ -4,7 +4,7 @@
 //!
 //! It does not decide what to record; the scheduler hands it finished transactions.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -13,8 +13,10 @@ use serde::{Serialize, Serializer};
 
 use crate::clock::rfc3339;
 use crate::descriptor::{DepTarget, Registry};
-use crate::graph::Graph;
+use crate::graph::{FxHashMap, Graph};
 use crate::record::{ProtoWithName, RecordedTxn};
+use messages::Value;
+use messages::proto::ligato::kvscheduler::ValueState;
 
 fn ser_time<S: Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&rfc3339(*t))
@@ -126,11 +128,70 @@ pub(crate) fn snapshot_node(
     })
 }
 
+/// One version of a value in its timeline: compact, rendered into a [`RecordedNode`] only
+/// when asked for.
+#[derive(Debug, Clone)]
+pub(crate) struct TimelineEntry {
+    pub since: SystemTime,
+    pub until: Option<SystemTime>,
+    pub seq: u64,
+    pub state: ValueState,
+    pub value: Option<Value>,
+    pub error: Option<String>,
+    pub descriptor: Option<usize>,
+    pub parent: Option<Key>,
+}
+
+impl TimelineEntry {
+    pub fn of(graph: &Graph, key: &Key, since: SystemTime, seq: u64) -> Option<Self> {
+        let n = graph.nodes.get(key)?;
+        Some(TimelineEntry {
+            since,
+            until: None,
+            seq,
+            state: n.state,
+            value: n.desired.clone().or_else(|| n.applied.clone()),
+            error: n.error.clone(),
+            descriptor: n.descriptor,
+            parent: n.parent.clone(),
+        })
+    }
+
+    /// Ligato's shape; a timeline carries no edges (the graph snapshot has them).
+    pub fn render(&self, key: &Key, reg: &Registry) -> RecordedNode {
+        let mut flags = BTreeMap::new();
+        flags.insert("value-state", self.state.as_str_name().to_owned());
+        flags.insert("last-update", self.seq.to_string());
+        if let Some(name) = reg.name(self.descriptor) {
+            flags.insert("descriptor", name.to_owned());
+        }
+        if let Some(p) = &self.parent {
+            flags.insert("derived", p.to_string());
+        }
+        if let Some(e) = &self.error {
+            flags.insert("error", e.clone());
+        }
+        RecordedNode {
+            since: self.since,
+            until: self.until,
+            key: key.clone(),
+            label: reg
+                .get(self.descriptor)
+                .map_or_else(|| key.to_string(), |d| d.key_label(key)),
+            value: self.value.clone().map(ProtoWithName),
+            flags,
+            metadata_fields: BTreeMap::new(),
+            targets: Vec::new(),
+            target_update_only: false,
+        }
+    }
+}
+
 /// Recent transactions and per-key timelines.
 #[derive(Debug, Default)]
 pub(crate) struct History {
     pub txns: VecDeque<Arc<RecordedTxn>>,
-    pub timelines: HashMap<Key, Vec<RecordedNode>>,
+    pub timelines: FxHashMap<Key, Vec<TimelineEntry>>,
     last_sweep: Option<SystemTime>,
 }
 
@@ -140,7 +201,7 @@ impl History {
     }
 
     /// Closes the key's current timeline entry and opens `next` (when the key still exists).
-    pub fn update_timeline(&mut self, key: &Key, now: SystemTime, next: Option<RecordedNode>) {
+    pub fn update_timeline(&mut self, key: &Key, now: SystemTime, next: Option<TimelineEntry>) {
         let line = self.timelines.entry(key.clone()).or_default();
         if let Some(last) = line.last_mut()
             && last.until.is_none()

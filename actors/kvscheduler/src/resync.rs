@@ -4,7 +4,7 @@
 //!
 //! It executes nothing itself: the engine performs the queued changes in dependency order.
 
-use std::collections::{HashMap, HashSet};
+use crate::graph::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use messages::proto::ligato::kvscheduler::ValueState;
 use messages::{Key, Value};
@@ -27,9 +27,12 @@ pub(crate) fn retrieve(reg: &Registry, graph: &Graph) -> Result<Snapshot, KvErro
     for (i, d) in reg.descriptors.iter().enumerate() {
         let correlate: Vec<(Key, Value)> = graph
             .nodes
-            .iter()
-            .filter(|(_, n)| n.descriptor == Some(i))
-            .filter_map(|(k, n)| n.desired.clone().map(|v| (k.clone(), v)))
+            .sorted_keys(|_, n| n.descriptor == Some(i) && n.desired.is_some())
+            .into_iter()
+            .filter_map(|k| {
+                let v = graph.nodes.get(&k)?.desired.clone()?;
+                Some((k, v))
+            })
             .collect();
         let view = MetadataView {
             graph,
@@ -52,14 +55,14 @@ pub(crate) fn retrieve(reg: &Registry, graph: &Graph) -> Result<Snapshot, KvErro
 /// Folds the dataplane state into the graph: `applied` becomes what was found.
 fn fold(engine: &mut Engine<'_>, reg: &Registry, snap: Snapshot) {
     let graph = &mut *engine.graph;
-    let mut seen: HashSet<Key> = HashSet::with_capacity(snap.values.len());
+    let mut seen: HashSet<Key> =
+        HashSet::with_capacity_and_hasher(snap.values.len(), Default::default());
     let mut applied: Vec<Key> = Vec::with_capacity(snap.values.len());
     for r in snap.values {
         seen.insert(r.key.clone());
         let node = graph
             .nodes
-            .entry(r.key.clone())
-            .or_insert_with(|| Node::new(reg.find(&r.key), r.origin));
+            .get_or_insert_with(&r.key, || Node::new(reg.find(&r.key), r.origin));
         node.applied = Some(r.value);
         node.metadata = r.metadata;
         if r.origin == Origin::FromSb && node.desired.is_none() {
@@ -78,16 +81,11 @@ fn fold(engine: &mut Engine<'_>, reg: &Registry, snap: Snapshot) {
             .unwrap_or_default();
         graph.set_applied_deps(&k, deps);
     }
-    let vanished: Vec<Key> = graph
-        .nodes
-        .iter()
-        .filter(|(k, n)| {
-            n.applied.is_some()
-                && n.descriptor.is_some_and(|d| snap.retrievable.contains(&d))
-                && !seen.contains(*k)
-        })
-        .map(|(k, _)| k.clone())
-        .collect();
+    let vanished: Vec<Key> = graph.nodes.sorted_keys(|k, n| {
+        n.applied.is_some()
+            && n.descriptor.is_some_and(|d| snap.retrievable.contains(&d))
+            && !seen.contains(k)
+    });
     for k in vanished {
         let obtained_or_unwanted = graph
             .nodes
@@ -111,10 +109,8 @@ fn fold(engine: &mut Engine<'_>, reg: &Registry, snap: Snapshot) {
 fn link_derived(graph: &mut Graph, reg: &Registry, retrievable: &HashSet<usize>) {
     let mut stack: Vec<Key> = graph
         .nodes
-        .iter()
-        .filter(|(_, n)| n.applied.is_some() && n.descriptor.is_some() && n.parent.is_none())
-        .map(|(k, _)| k.clone())
-        .collect();
+        .sorted_keys(|_, n| n.applied.is_some() && n.descriptor.is_some() && n.parent.is_none());
+    stack.reverse();
     while let Some(parent) = stack.pop() {
         let Some(node) = graph.nodes.get(&parent) else {
             continue;
@@ -184,43 +180,27 @@ pub(crate) fn apply(
     let mut puts: Vec<Key> = Vec::new();
     if let Some(desired) = desired {
         let wanted: HashMap<&Key, &Option<Value>> = desired.iter().map(|(k, v)| (k, v)).collect();
-        let unwanted: Vec<Key> = engine
-            .graph
-            .nodes
-            .iter()
-            .filter(|(k, n)| {
-                n.parent.is_none() && n.origin != Origin::FromSb && !wanted.contains_key(k)
-            })
-            .map(|(k, _)| k.clone())
-            .collect();
+        let unwanted: Vec<Key> = engine.graph.nodes.sorted_keys(|k, n| {
+            n.parent.is_none() && n.origin != Origin::FromSb && !wanted.contains_key(k)
+        });
         for k in &unwanted {
             engine.stage(k, None);
         }
         let mut keys: Vec<&Key> = wanted.keys().copied().collect();
-        keys.sort();
+        keys.sort_unstable();
         for k in keys {
             let v = wanted.get(k).and_then(|v| (*v).clone());
             engine.stage(k, v);
             puts.push(k.clone());
         }
     } else {
-        puts.extend(
-            engine
-                .graph
-                .nodes
-                .iter()
-                .filter(|(_, n)| n.parent.is_none() && n.origin != Origin::FromSb)
-                .filter(|(_, n)| n.desired.is_some())
-                .map(|(k, _)| k.clone()),
-        );
+        puts = engine.graph.nodes.sorted_keys(|_, n| {
+            n.parent.is_none() && n.origin != Origin::FromSb && n.desired.is_some()
+        });
     }
-    let removals: Vec<Key> = engine
-        .graph
-        .nodes
-        .iter()
-        .filter(|(_, n)| n.parent.is_none() && n.origin != Origin::FromSb && n.desired.is_none())
-        .map(|(k, _)| k.clone())
-        .collect();
+    let removals: Vec<Key> = engine.graph.nodes.sorted_keys(|_, n| {
+        n.parent.is_none() && n.origin != Origin::FromSb && n.desired.is_none()
+    });
     for k in puts.iter().rev() {
         engine.push(k);
     }

@@ -20,7 +20,7 @@ use crate::engine::Engine;
 use crate::error::KvError;
 use crate::export;
 use crate::graph::Graph;
-use crate::history::{History, RecordedNode, snapshot_node};
+use crate::history::{History, RecordedNode, TimelineEntry};
 use crate::log;
 use crate::record::{RecordedKVPair, RecordedTxn, RecordedTxnOp, ResyncType, TxnType};
 use crate::resync;
@@ -99,11 +99,12 @@ impl Scheduler {
         self.log_sink = Some(sink);
     }
 
-    fn print(&mut self, text: &str) {
+    /// Formats (only when someone listens) and hands over one block of the text log.
+    fn print(&mut self, render: impl FnOnce() -> String) {
         if self.config.print_txn_summary
             && let Some(sink) = self.log_sink.as_mut()
         {
-            sink(text);
+            sink(&render());
         }
     }
 
@@ -154,7 +155,7 @@ impl Scheduler {
         }
         let out = run(&mut self.graph, &self.reg, &txn, false)?;
         self.next_seq += 1;
-        self.print(&log::header(&record));
+        self.print(|| log::header(&record));
         record.executed = out.ops;
         record.stop = self.clock.now();
         if let (Some(policy), false) = (txn.retry, out.reverted) {
@@ -189,15 +190,18 @@ impl Scheduler {
         reverted: bool,
         _retry: bool,
     ) -> TxnReport {
-        self.print(&log::footer(&record));
+        self.print(|| log::footer(&record));
         let record = Arc::new(record);
         if self.config.record_transaction_history {
             let now = record.stop;
-            let mut keys: Vec<&Key> = record.executed.iter().map(|o| &o.key).collect();
-            keys.sort();
-            keys.dedup();
+            let mut seen = crate::graph::FxHashSet::default();
+            let keys = record
+                .executed
+                .iter()
+                .map(|o| &o.key)
+                .filter(|k| seen.insert(*k));
             for k in keys {
-                let snap = snapshot_node(&self.graph, &self.reg, k, now, record.seq_num);
+                let snap = TimelineEntry::of(&self.graph, k, now, record.seq_num);
                 self.history.update_timeline(k, now, snap);
             }
             self.history.push(record.clone());
@@ -289,7 +293,7 @@ impl Scheduler {
             planned: Vec::new(),
             executed: Vec::new(),
         };
-        self.print(&log::header(&record));
+        self.print(|| log::header(&record));
         let mut engine = Engine::new(&mut self.graph, &self.reg, false);
         engine.is_retry = true;
         for k in entry.keys.iter().rev() {
@@ -354,12 +358,7 @@ impl Scheduler {
 
     /// Keys of the values the scheduler believes exist in the dataplane, sorted.
     pub fn applied_keys(&self) -> Vec<Key> {
-        self.graph
-            .nodes
-            .iter()
-            .filter(|(_, n)| n.applied.is_some())
-            .map(|(k, _)| k.clone())
-            .collect()
+        self.graph.nodes.sorted_keys(|_, n| n.applied.is_some())
     }
 
     /// Metadata of `key` as its descriptor produced it.
@@ -399,7 +398,11 @@ impl Scheduler {
 
     /// Every recorded version of `key`, oldest first.
     pub fn timeline(&self, key: &Key) -> Vec<RecordedNode> {
-        self.history.timelines.get(key).cloned().unwrap_or_default()
+        self.history
+            .timelines
+            .get(key)
+            .map(|line| line.iter().map(|e| e.render(key, &self.reg)).collect())
+            .unwrap_or_default()
     }
 
     /// The current graph as Ligato's `RecordedNode`s (sorted by key).

@@ -126,12 +126,8 @@ pub(crate) fn base_status(graph: &Graph, key: &Key) -> BaseValueStatus {
 pub(crate) fn by_prefix(graph: &Graph, prefix: &str) -> Vec<BaseValueStatus> {
     graph
         .nodes
-        .range::<str, _>((
-            std::ops::Bound::Included(prefix),
-            std::ops::Bound::Unbounded,
-        ))
-        .take_while(|(k, _)| k.has_prefix(prefix))
-        .filter(|(_, n): &(&Key, &Node)| !n.is_derived())
-        .map(|(k, _)| base_status(graph, k))
+        .sorted_keys(|k: &Key, n: &Node| k.has_prefix(prefix) && !n.is_derived())
+        .iter()
+        .map(|k| base_status(graph, k))
         .collect()
 }
