@@ -29,6 +29,7 @@
 
 mod backend;
 mod cache;
+mod closer;
 pub mod consul;
 pub mod embedded;
 mod error;

@@ -25,6 +25,7 @@ use tokio::sync::mpsc;
 
 use crate::backend::{KvBackend, check_key};
 use crate::cache::LastSeen;
+use crate::closer::Closer;
 use crate::error::{ConnectorError, Result, Store};
 use crate::types::{ChangeBatch, Revision, Snapshot, WATCH_BUFFER, Watch, WatchEvent};
 
@@ -75,6 +76,7 @@ pub struct RedisBackend {
     conn: ConnectionManager,
     options: RedisOptions,
     revision: Arc<AtomicU64>,
+    closer: Closer,
 }
 
 impl std::fmt::Debug for RedisBackend {
@@ -163,6 +165,7 @@ impl RedisBackend {
             conn,
             options,
             revision: Arc::new(AtomicU64::new(0)),
+            closer: Closer::new(),
         })
     }
 
@@ -259,6 +262,7 @@ impl KvBackend for RedisBackend {
 
     async fn get(&self, key: &str) -> Result<Option<Bytes>> {
         check_key(Store::Redis, key)?;
+        self.closer.check(Store::Redis)?;
         let mut conn = self.conn.clone();
         let value: Option<Vec<u8>> = conn.get(key).await.map_err(|e| map_err("get", key, e))?;
         Ok(value.map(Bytes::from))
@@ -266,6 +270,7 @@ impl KvBackend for RedisBackend {
 
     async fn put(&self, key: &str, value: Bytes) -> Result<()> {
         check_key(Store::Redis, key)?;
+        self.closer.check(Store::Redis)?;
         let mut conn = self.conn.clone();
         let () = conn
             .set(key, value.as_ref())
@@ -276,12 +281,14 @@ impl KvBackend for RedisBackend {
 
     async fn delete(&self, key: &str) -> Result<()> {
         check_key(Store::Redis, key)?;
+        self.closer.check(Store::Redis)?;
         let mut conn = self.conn.clone();
         let _: i64 = conn.del(key).await.map_err(|e| map_err("delete", key, e))?;
         Ok(())
     }
 
     async fn snapshot(&self, prefix: &str) -> Result<Snapshot> {
+        self.closer.check(Store::Redis)?;
         let mut conn = self.conn.clone();
         let revision = self.next_revision();
         let keys = scan_prefix(&mut conn, prefix).await?;
@@ -294,6 +301,7 @@ impl KvBackend for RedisBackend {
     }
 
     async fn watch(&self, prefix: &str, from: Snapshot) -> Result<Watch> {
+        self.closer.check(Store::Redis)?;
         self.check_notifications().await?;
         let (tx, rx) = mpsc::channel(WATCH_BUFFER);
         let mut watcher = Watcher {
@@ -303,11 +311,13 @@ impl KvBackend for RedisBackend {
             tx,
             broken: false,
         };
-        let task = tokio::spawn(async move { watcher.run().await });
+        let closer = self.closer.clone();
+        let task = tokio::spawn(async move { closer.run_until_closed(watcher.run()).await });
         Ok(Watch::new(rx, task))
     }
 
     async fn close(&self) -> Result<()> {
+        self.closer.close();
         Ok(())
     }
 }

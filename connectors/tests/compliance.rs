@@ -34,3 +34,28 @@ async fn embedded_passes_the_compliance_suite() -> TestResult {
 async fn filedb_passes_the_compliance_suite() -> TestResult {
     run_all(&mut FileDbHarness::start().await?).await
 }
+
+/// The run-time choice of store goes through `AnyBackend` with the same semantics.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn any_backend_dispatches_to_the_chosen_store() -> TestResult {
+    use connectors::testkit::DEADLINE;
+    use connectors::testkit::compliance::{follow, json};
+    use connectors::{AnyBackend, BackendOptions, EmbeddedOptions, KvBackend, Store};
+
+    let dir = tempfile::tempdir()?;
+    let options = BackendOptions::Embedded(EmbeddedOptions::new(dir.path().join("agent.db")));
+    let b = AnyBackend::open(options).await?;
+    assert_eq!(b.store(), Store::Embedded);
+    let p = "/vnf-agent/any/";
+    let mut f = follow(&b, p).await?;
+    b.put("/vnf-agent/any/k", json(1)).await?;
+    f.until("k through AnyBackend", DEADLINE, |v| {
+        v.get("/vnf-agent/any/k").is_some()
+    })
+    .await?;
+    assert_eq!(b.list(p).await?.len(), 1);
+    b.delete("/vnf-agent/any/k").await?;
+    assert_eq!(b.get("/vnf-agent/any/k").await?, None);
+    b.close().await?;
+    Ok(())
+}

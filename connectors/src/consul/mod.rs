@@ -19,6 +19,7 @@ use tokio::sync::mpsc;
 
 use crate::backend::{KvBackend, check_key};
 use crate::cache::LastSeen;
+use crate::closer::Closer;
 use crate::error::{ConnectorError, Result, Store};
 use crate::types::{Revision, Snapshot, WATCH_BUFFER, Watch, WatchEvent};
 use client::KvClient;
@@ -58,6 +59,7 @@ impl ConsulOptions {
 pub struct ConsulBackend {
     client: KvClient,
     options: ConsulOptions,
+    closer: Closer,
 }
 
 /// The store key: one leading `/` removed (Ligato's `transformKey`).
@@ -97,7 +99,11 @@ impl ConsulBackend {
                 endpoint: options.address.clone(),
                 source: Box::new(e),
             })?;
-        Ok(ConsulBackend { client, options })
+        Ok(ConsulBackend {
+            client,
+            options,
+            closer: Closer::new(),
+        })
     }
 }
 
@@ -108,6 +114,7 @@ impl KvBackend for ConsulBackend {
 
     async fn get(&self, key: &str) -> Result<Option<Bytes>> {
         check_key(Store::Consul, key)?;
+        self.closer.check(Store::Consul)?;
         self.client
             .get(store_key(key))
             .await
@@ -116,6 +123,7 @@ impl KvBackend for ConsulBackend {
 
     async fn put(&self, key: &str, value: Bytes) -> Result<()> {
         check_key(Store::Consul, key)?;
+        self.closer.check(Store::Consul)?;
         self.client
             .put(store_key(key), value)
             .await
@@ -124,6 +132,7 @@ impl KvBackend for ConsulBackend {
 
     async fn delete(&self, key: &str) -> Result<()> {
         check_key(Store::Consul, key)?;
+        self.closer.check(Store::Consul)?;
         self.client
             .delete(store_key(key))
             .await
@@ -131,61 +140,77 @@ impl KvBackend for ConsulBackend {
     }
 
     async fn snapshot(&self, prefix: &str) -> Result<Snapshot> {
+        self.closer.check(Store::Consul)?;
         let (index, entries) = self.client.list(store_key(prefix), None).await?;
         Ok(to_snapshot(prefix, index, entries))
     }
 
     async fn watch(&self, prefix: &str, from: Snapshot) -> Result<Watch> {
+        self.closer.check(Store::Consul)?;
         let (tx, rx) = mpsc::channel(WATCH_BUFFER);
+        let closer = self.closer.clone();
         let client = self.client.clone();
         let options = self.options.clone();
         let prefix = prefix.to_owned();
         let task = tokio::spawn(async move {
-            let mut seen = LastSeen::from_snapshot(from);
-            let mut index = seen.revision().get();
-            let mut broken = false;
-            loop {
-                match client
-                    .list(store_key(&prefix), Some((index, options.wait)))
-                    .await
-                {
-                    Ok((new_index, entries)) => {
-                        let batch = seen.diff_to(to_snapshot(&prefix, new_index, entries));
-                        index = if new_index < index {
-                            0
-                        } else {
-                            new_index.max(1)
-                        };
-                        let event = if broken {
-                            broken = false;
-                            WatchEvent::Resynced(batch)
-                        } else if batch.changes.is_empty() {
-                            continue;
-                        } else {
-                            WatchEvent::Changes(batch)
-                        };
-                        if tx.send(event).await.is_err() {
-                            return;
-                        }
-                    }
-                    Err(err) => {
-                        if !broken {
-                            tracing::warn!(connector = "consul", error = %err, "consul watch lost the agent; it will resync after reconnecting");
-                            broken = true;
-                            if tx.send(WatchEvent::Problem(err)).await.is_err() {
-                                return;
-                            }
-                        }
-                        tokio::time::sleep(options.reconnect_interval).await;
-                    }
-                }
-            }
+            closer
+                .run_until_closed(consul_watch(client, options, prefix, from, tx))
+                .await;
         });
         Ok(Watch::new(rx, task))
     }
 
     async fn close(&self) -> Result<()> {
+        self.closer.close();
         Ok(())
+    }
+}
+
+async fn consul_watch(
+    client: KvClient,
+    options: ConsulOptions,
+    prefix: String,
+    from: Snapshot,
+    tx: mpsc::Sender<WatchEvent>,
+) {
+    let mut seen = LastSeen::from_snapshot(from);
+    let mut index = seen.revision().get();
+    let mut broken = false;
+    loop {
+        match client
+            .list(store_key(&prefix), Some((index, options.wait)))
+            .await
+        {
+            Ok((new_index, entries)) => {
+                let batch = seen.diff_to(to_snapshot(&prefix, new_index, entries));
+                index = if new_index < index {
+                    0
+                } else {
+                    new_index.max(1)
+                };
+                let event = if broken {
+                    broken = false;
+                    WatchEvent::Resynced(batch)
+                } else if batch.changes.is_empty() {
+                    continue;
+                } else {
+                    WatchEvent::Changes(batch)
+                };
+                if tx.send(event).await.is_err() {
+                    return;
+                }
+            }
+            Err(err) => {
+                if !broken {
+                    tracing::warn!(connector = "consul", error = %err, "consul watch lost the agent; it will resync after reconnecting");
+                    broken = true;
+                    if tx.send(WatchEvent::Problem(err)).await.is_err() {
+                        return;
+                    }
+                }
+                tokio::time::sleep(options.reconnect_interval).await;
+            }
+        }
     }
 }
 

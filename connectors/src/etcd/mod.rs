@@ -14,6 +14,7 @@ use bytes::Bytes;
 use etcd_client::{Client, ConnectOptions, GetOptions};
 
 use crate::backend::{KvBackend, check_key};
+use crate::closer::Closer;
 use crate::error::{ConnectorError, Result, Store};
 use crate::types::{Revision, Snapshot, Watch};
 
@@ -70,6 +71,7 @@ pub struct EtcdBackend {
     client: Client,
     options: EtcdOptions,
     compactor: Option<std::sync::Arc<tokio::task::AbortHandle>>,
+    closer: Closer,
 }
 
 impl std::fmt::Debug for EtcdBackend {
@@ -121,6 +123,7 @@ impl EtcdBackend {
             client,
             options,
             compactor: None,
+            closer: Closer::new(),
         };
         if !backend.options.allow_delayed_start {
             let mut kv = backend.client.kv_client();
@@ -311,6 +314,7 @@ impl KvBackend for EtcdBackend {
 
     async fn get(&self, key: &str) -> Result<Option<Bytes>> {
         check_key(Store::Etcd, key)?;
+        self.closer.check(Store::Etcd)?;
         let mut kv = self.client.kv_client();
         let resp = self.timed("get", key, kv.get(key, None)).await?;
         Ok(resp
@@ -321,6 +325,7 @@ impl KvBackend for EtcdBackend {
 
     async fn put(&self, key: &str, value: Bytes) -> Result<()> {
         check_key(Store::Etcd, key)?;
+        self.closer.check(Store::Etcd)?;
         let mut kv = self.client.kv_client();
         self.timed("put", key, kv.put(key, value.to_vec(), None))
             .await?;
@@ -329,17 +334,21 @@ impl KvBackend for EtcdBackend {
 
     async fn delete(&self, key: &str) -> Result<()> {
         check_key(Store::Etcd, key)?;
+        self.closer.check(Store::Etcd)?;
         let mut kv = self.client.kv_client();
         self.timed("delete", key, kv.delete(key, None)).await?;
         Ok(())
     }
 
     async fn snapshot(&self, prefix: &str) -> Result<Snapshot> {
+        self.closer.check(Store::Etcd)?;
         read_snapshot(&self.client, prefix, self.options.operation_timeout).await
     }
 
     async fn watch(&self, prefix: &str, from: Snapshot) -> Result<Watch> {
+        self.closer.check(Store::Etcd)?;
         Ok(watch::spawn(
+            self.closer.clone(),
             self.client.clone(),
             prefix.to_owned(),
             from,
@@ -349,6 +358,7 @@ impl KvBackend for EtcdBackend {
     }
 
     async fn close(&self) -> Result<()> {
+        self.closer.close();
         if let Some(c) = &self.compactor {
             c.abort();
         }

@@ -16,11 +16,13 @@ use tokio::sync::mpsc;
 
 use super::{map_err, prefix_end, read_snapshot};
 use crate::cache::LastSeen;
+use crate::closer::Closer;
 use crate::error::{ConnectorError, Store};
 use crate::types::{Change, ChangeBatch, Revision, Snapshot, WATCH_BUFFER, Watch, WatchEvent};
 
 /// Starts the watch task.
 pub(super) fn spawn(
+    closer: Closer,
     client: Client,
     prefix: String,
     from: Snapshot,
@@ -38,7 +40,7 @@ pub(super) fn spawn(
             reconnect,
             broken: false,
         };
-        w.run().await;
+        closer.run_until_closed(w.run()).await;
     });
     Watch::new(rx, task)
 }

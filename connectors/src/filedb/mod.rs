@@ -20,6 +20,7 @@ mod format;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -90,6 +91,7 @@ struct Inner {
         >,
     >,
     task: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    closed: AtomicBool,
 }
 
 impl std::fmt::Debug for Inner {
@@ -129,6 +131,7 @@ impl FileDbBackend {
             status_lock: tokio::sync::Mutex::new(()),
             watcher: Mutex::new(None),
             task: Mutex::new(None),
+            closed: AtomicBool::new(false),
         });
         let wake = Arc::new(Notify::new());
         let waker = wake.clone();
@@ -205,12 +208,22 @@ impl FileDbBackend {
         }
     }
 
+    fn check_open(&self) -> Result<()> {
+        if self.inner.closed.load(Ordering::SeqCst) {
+            Err(closed())
+        } else {
+            Ok(())
+        }
+    }
+
     fn read_snapshot(&self, prefix: &str) -> Result<Snapshot> {
+        self.check_open()?;
         let state = self.inner.state.read().map_err(|_| closed())?;
         Ok(snapshot_of(&state, prefix))
     }
 
     async fn write_status(&self, key: &str, value: Option<Bytes>) -> Result<()> {
+        self.check_open()?;
         let Some(path) = self.inner.options.status_path.clone() else {
             return Err(ConnectorError::Rejected {
                 store: Store::FileDb,
@@ -409,6 +422,7 @@ impl KvBackend for FileDbBackend {
 
     async fn get(&self, key: &str) -> Result<Option<Bytes>> {
         check_key(Store::FileDb, key)?;
+        self.check_open()?;
         let state = self.inner.state.read().map_err(|_| closed())?;
         Ok(state.view.get(key).cloned())
     }
@@ -428,6 +442,7 @@ impl KvBackend for FileDbBackend {
     }
 
     async fn watch(&self, prefix: &str, from: Snapshot) -> Result<Watch> {
+        self.check_open()?;
         // Subscribe and read under the state lock, so no rescan falls in between.
         let (rx, current, problems) = {
             let state = self.inner.state.read().map_err(|_| closed())?;
@@ -463,6 +478,7 @@ impl KvBackend for FileDbBackend {
     }
 
     async fn close(&self) -> Result<()> {
+        self.inner.closed.store(true, Ordering::SeqCst);
         if let Ok(mut w) = self.inner.watcher.lock() {
             w.take();
         }

@@ -1,6 +1,6 @@
 //! The compliance suite every backend passes, written once and generic over [`Harness`]:
 //! put/get/list/delete, watch from a revision, previous values, resync after a reconnect with
-//! no change lost or doubled, bad keys and values, a 1 MiB value, and 10,000 keys.
+//! no change lost or doubled, bad keys and values, a 1 MiB value, 10,000 keys, and close.
 //!
 //! Every watched change goes through [`LastSeen::apply_checked`], so a lost, replayed or
 //! doubled change fails the case where it happens. Each case works under its own sub-prefix.
@@ -383,6 +383,31 @@ pub async fn ten_thousand_keys<H: Harness>(h: &mut H) -> TestResult {
     Ok(())
 }
 
+/// `close` ends running watches and later calls fail with `Closed`. Runs last: the harness's
+/// backend stays closed.
+pub async fn close_ends_watches_and_refuses_calls<H: Harness>(h: &mut H) -> TestResult {
+    let p = sub(h, "close");
+    let mut f = start_follower(h, &p).await?;
+    h.backend().close().await?;
+    loop {
+        match tokio::time::timeout(DEADLINE, f.watch.next()).await {
+            Ok(None) => break,
+            Ok(Some(WatchEvent::Problem(_))) => {}
+            Ok(Some(other)) => return Err(format!("event after close: {other:?}").into()),
+            Err(_) => return Err("the watch did not end after close".into()),
+        }
+    }
+    match h.backend().get(&format!("{p}k")).await {
+        Err(e) if e.kind() == ErrorKind::Closed => {}
+        other => return Err(format!("get after close gave {other:?}").into()),
+    }
+    match h.backend().put(&format!("{p}k"), json(1)).await {
+        Err(e) if e.kind() == ErrorKind::Closed => {}
+        other => return Err(format!("put after close gave {other:?}").into()),
+    }
+    Ok(())
+}
+
 /// Runs every case and reports all failures together.
 pub async fn run_all<H: Harness>(h: &mut H) -> TestResult {
     let mut failures = Vec::new();
@@ -400,6 +425,7 @@ pub async fn run_all<H: Harness>(h: &mut H) -> TestResult {
     case!(bad_value);
     case!(large_value);
     case!(ten_thousand_keys);
+    case!(close_ends_watches_and_refuses_calls);
     if failures.is_empty() {
         Ok(())
     } else {
