@@ -153,9 +153,10 @@ impl Scheduler {
             record.with_simulation = true;
             record.planned = planned.ops;
         }
-        let out = run(&mut self.graph, &self.reg, &txn, false)?;
-        self.next_seq += 1;
         self.print(|| log::header(&record));
+        // The number is taken even when the transaction cannot run (a failed retrieve).
+        self.next_seq += 1;
+        let out = run(&mut self.graph, &self.reg, &txn, false)?;
         record.executed = out.ops;
         record.stop = self.clock.now();
         if let (Some(policy), false) = (txn.retry, out.reverted) {
