@@ -391,6 +391,7 @@ impl KvBackend for EmbeddedBackend {
             }
         };
         Ok(spawn_local_watch(
+            Store::Embedded,
             prefix.to_owned(),
             from,
             current,

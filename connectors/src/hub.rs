@@ -10,9 +10,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use tokio::sync::{broadcast, mpsc};
+use tracing::Instrument as _;
 
 use crate::cache::LastSeen;
-use crate::error::{ConnectorError, Result};
+use crate::error::{ConnectorError, Result, Store};
 use crate::types::{ChangeBatch, Snapshot, WATCH_BUFFER, Watch, WatchEvent};
 
 /// What an in-process store publishes.
@@ -36,6 +37,7 @@ pub(crate) type BatchSender = broadcast::Sender<HubMsg>;
 /// `rx` must be subscribed *before* `current` was read, so that every batch committed after
 /// `current` reaches the watch; batches at or below `current.revision` are skipped.
 pub(crate) fn spawn_local_watch<F, Fut>(
+    store: Store,
     prefix: String,
     from: Snapshot,
     current: Snapshot,
@@ -48,76 +50,82 @@ where
     Fut: Future<Output = Result<Snapshot>> + Send,
 {
     let (tx, out) = mpsc::channel(WATCH_BUFFER);
-    let task = tokio::spawn(async move {
-        for problem in problems {
-            if tx.send(WatchEvent::Problem(problem)).await.is_err() {
+    let span = tracing::info_span!("watch", connector = store.name(), prefix = %prefix);
+    let task = tokio::spawn(
+        async move {
+            for problem in problems {
+                if tx.send(WatchEvent::Problem(problem)).await.is_err() {
+                    return;
+                }
+            }
+            let mut seen = LastSeen::from_snapshot(from);
+            let mut floor = current.revision;
+            let catch_up = seen.diff_to(current);
+            if !catch_up.changes.is_empty()
+                && tx.send(WatchEvent::Resynced(catch_up)).await.is_err()
+            {
                 return;
             }
-        }
-        let mut seen = LastSeen::from_snapshot(from);
-        let mut floor = current.revision;
-        let catch_up = seen.diff_to(current);
-        if !catch_up.changes.is_empty() && tx.send(WatchEvent::Resynced(catch_up)).await.is_err() {
-            return;
-        }
-        loop {
-            match rx.recv().await {
-                Ok(HubMsg::BadFile {
-                    path,
-                    line,
-                    message,
-                }) => {
-                    let problem = ConnectorError::BadFile {
+            loop {
+                match rx.recv().await {
+                    Ok(HubMsg::BadFile {
                         path,
                         line,
                         message,
-                    };
-                    if tx.send(WatchEvent::Problem(problem)).await.is_err() {
-                        return;
-                    }
-                }
-                Ok(HubMsg::Batch(batch)) => {
-                    let changes: Vec<_> = batch
-                        .changes
-                        .iter()
-                        .filter(|c| c.revision > floor && c.key.starts_with(&prefix))
-                        .map(|c| seen.record(c.clone()))
-                        .collect();
-                    if changes.is_empty() {
-                        continue;
-                    }
-                    let out = ChangeBatch {
-                        revision: batch.revision,
-                        changes,
-                    };
-                    if tx.send(WatchEvent::Changes(out)).await.is_err() {
-                        return;
-                    }
-                }
-                Err(broadcast::error::RecvError::Lagged(missed)) => {
-                    tracing::warn!(
-                        missed,
-                        prefix,
-                        "watch lagged behind the store; resyncing by snapshot diff"
-                    );
-                    rx = rx.resubscribe();
-                    match resnapshot().await {
-                        Ok(snapshot) => {
-                            floor = snapshot.revision;
-                            let batch = seen.diff_to(snapshot);
-                            if tx.send(WatchEvent::Resynced(batch)).await.is_err() {
-                                return;
-                            }
-                        }
-                        Err(err) => {
-                            let _ = tx.send(WatchEvent::Problem(err)).await;
+                    }) => {
+                        let problem = ConnectorError::BadFile {
+                            path,
+                            line,
+                            message,
+                        };
+                        if tx.send(WatchEvent::Problem(problem)).await.is_err() {
                             return;
                         }
                     }
+                    Ok(HubMsg::Batch(batch)) => {
+                        let changes: Vec<_> = batch
+                            .changes
+                            .iter()
+                            .filter(|c| c.revision > floor && c.key.starts_with(&prefix))
+                            .map(|c| seen.record(c.clone()))
+                            .collect();
+                        if changes.is_empty() {
+                            continue;
+                        }
+                        let out = ChangeBatch {
+                            revision: batch.revision,
+                            changes,
+                        };
+                        if tx.send(WatchEvent::Changes(out)).await.is_err() {
+                            return;
+                        }
+                    }
+                    Err(broadcast::error::RecvError::Lagged(missed)) => {
+                        tracing::warn!(
+                            missed,
+                            prefix,
+                            "watch lagged behind the store; resyncing by snapshot diff"
+                        );
+                        rx = rx.resubscribe();
+                        match resnapshot().await {
+                            Ok(snapshot) => {
+                                floor = snapshot.revision;
+                                let batch = seen.diff_to(snapshot);
+                                if tx.send(WatchEvent::Resynced(batch)).await.is_err() {
+                                    return;
+                                }
+                            }
+                            Err(err) => {
+                                let _ = tx.send(WatchEvent::Problem(err)).await;
+                                return;
+                            }
+                        }
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return,
                 }
-                Err(broadcast::error::RecvError::Closed) => return,
             }
         }
-    });
+        .instrument(span),
+    );
     Watch::new(out, task)
 }

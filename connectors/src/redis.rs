@@ -22,6 +22,7 @@ use futures::{FutureExt, StreamExt};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncCommands, IntoConnectionInfo, RedisError};
 use tokio::sync::mpsc;
+use tracing::Instrument as _;
 
 use crate::backend::{KvBackend, check_key};
 use crate::cache::LastSeen;
@@ -312,7 +313,10 @@ impl KvBackend for RedisBackend {
             broken: false,
         };
         let closer = self.closer.clone();
-        let task = tokio::spawn(async move { closer.run_until_closed(watcher.run()).await });
+        let span = tracing::info_span!("watch", connector = "redis", prefix = %prefix);
+        let task = tokio::spawn(
+            async move { closer.run_until_closed(watcher.run()).await }.instrument(span),
+        );
         Ok(Watch::new(rx, task))
     }
 

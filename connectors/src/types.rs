@@ -125,6 +125,18 @@ impl Watch {
     }
 }
 
+/// A watch is also a stream of events, for `select!`-style consumers.
+impl futures::Stream for Watch {
+    type Item = WatchEvent;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<WatchEvent>> {
+        self.rx.poll_recv(cx)
+    }
+}
+
 impl Drop for Watch {
     fn drop(&mut self) {
         self.task.abort();

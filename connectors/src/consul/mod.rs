@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use tokio::sync::mpsc;
+use tracing::Instrument as _;
 
 use crate::backend::{KvBackend, check_key};
 use crate::cache::LastSeen;
@@ -152,11 +153,15 @@ impl KvBackend for ConsulBackend {
         let client = self.client.clone();
         let options = self.options.clone();
         let prefix = prefix.to_owned();
-        let task = tokio::spawn(async move {
-            closer
-                .run_until_closed(consul_watch(client, options, prefix, from, tx))
-                .await;
-        });
+        let span = tracing::info_span!("watch", connector = "consul", prefix = %prefix);
+        let task = tokio::spawn(
+            async move {
+                closer
+                    .run_until_closed(consul_watch(client, options, prefix, from, tx))
+                    .await;
+            }
+            .instrument(span),
+        );
         Ok(Watch::new(rx, task))
     }
 

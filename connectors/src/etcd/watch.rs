@@ -13,6 +13,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use etcd_client::{Client, EventType, WatchOptions};
 use tokio::sync::mpsc;
+use tracing::Instrument as _;
 
 use super::{map_err, prefix_end, read_snapshot};
 use crate::cache::LastSeen;
@@ -30,18 +31,22 @@ pub(super) fn spawn(
     reconnect: Duration,
 ) -> Watch {
     let (tx, rx) = mpsc::channel(WATCH_BUFFER);
-    let task = tokio::spawn(async move {
-        let mut w = Watcher {
-            client,
-            prefix,
-            seen: LastSeen::from_snapshot(from),
-            tx,
-            op_timeout,
-            reconnect,
-            broken: false,
-        };
-        closer.run_until_closed(w.run()).await;
-    });
+    let span = tracing::info_span!("watch", connector = "etcd", prefix = %prefix);
+    let task = tokio::spawn(
+        async move {
+            let mut w = Watcher {
+                client,
+                prefix,
+                seen: LastSeen::from_snapshot(from),
+                tx,
+                op_timeout,
+                reconnect,
+                broken: false,
+            };
+            closer.run_until_closed(w.run()).await;
+        }
+        .instrument(span),
+    );
     Watch::new(rx, task)
 }
 

@@ -468,6 +468,7 @@ impl KvBackend for FileDbBackend {
             async move { r }
         };
         Ok(spawn_local_watch(
+            Store::FileDb,
             prefix.to_owned(),
             from,
             current,
