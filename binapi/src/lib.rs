@@ -18,6 +18,7 @@ pub mod codec;
 pub mod codegen;
 pub mod compat;
 pub mod error;
+mod fxhash;
 pub mod ip;
 pub mod release;
 pub mod retval;

@@ -5,17 +5,17 @@
 //! sockets; the client reads the table in its handshake and a server writes it in its reply.
 
 use crate::codec::message::{HeaderShape, Message};
+use crate::fxhash::FxHashMap;
 use crate::release::{Release, shape_of};
-use std::collections::HashMap;
 
 /// `name_crc` <-> id, plus the header shape of every id whose message binapi knows.
 #[derive(Debug, Clone, Default)]
 pub struct MessageTable {
-    by_name: HashMap<String, u16>,
-    by_id: HashMap<u16, String>,
+    by_name: FxHashMap<String, u16>,
+    by_id: FxHashMap<u16, String>,
     /// message name (without CRC) -> CRC, to explain mismatches.
-    crc_by_name: HashMap<String, String>,
-    shapes: HashMap<u16, HeaderShape>,
+    crc_by_name: FxHashMap<String, String>,
+    shapes: FxHashMap<u16, HeaderShape>,
 }
 
 /// Splits `name_crc` into name and CRC (the CRC is the last 8 characters after an underscore).

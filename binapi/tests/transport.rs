@@ -314,3 +314,65 @@ async fn a_healthy_vpp_passes_the_health_check() {
     }
     assert_eq!(client.closed_reason(), None);
 }
+
+#[tokio::test]
+async fn a_batch_is_sent_at_once_and_each_entry_gets_its_own_result() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("api.sock");
+    let opts = Options {
+        hold: 40,
+        silent: vec!["show_version"],
+        ..Options::new(&vpp2306::RELEASE)
+    };
+    let _vpp = FakeVpp::start(&path, opts).await;
+    let cfg = binapi::Config {
+        request_timeout: Duration::from_millis(300),
+        ..config(&path)
+    };
+    let client = Client::connect(cfg).await.expect("connects");
+    let reqs: Vec<_> = (0..40u8).map(loopback).collect();
+    let replies = client.request_batch(&reqs).await.expect("batch sent");
+    for (tag, r) in replies.into_iter().enumerate() {
+        assert_eq!(
+            r.expect("reply").sw_if_index.0 % 1000,
+            tag as u32,
+            "matched by context"
+        );
+    }
+
+    let deletes = [
+        vpp2306::DeleteLoopback {
+            sw_if_index: InterfaceIndex(1001),
+        },
+        vpp2306::DeleteLoopback {
+            sw_if_index: InterfaceIndex(99_999),
+        },
+    ];
+    let results = client.request_batch(&deletes).await.expect("batch sent");
+    assert!(results[0].is_ok());
+    assert!(
+        matches!(results[1], Err(Error::Retval { retval: -2, .. })),
+        "{:?}",
+        results[1]
+    );
+
+    let silent = client
+        .request_batch(&[vpp2306::ShowVersion {}, vpp2306::ShowVersion {}])
+        .await
+        .expect("sent");
+    assert!(silent.iter().all(|r| matches!(
+        r,
+        Err(Error::Timeout {
+            msg: "show_version",
+            ..
+        })
+    )));
+    assert!(
+        client
+            .request_batch::<vpp2306::ShowVersion>(&[])
+            .await
+            .expect("empty")
+            .is_empty()
+    );
+    client.ping().await.expect("connection still fine");
+}

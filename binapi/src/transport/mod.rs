@@ -17,7 +17,7 @@ use crate::codec::message::{Dump, Message, Request};
 use crate::error::Error;
 use crate::messages::{ControlPing, ControlPingReply, SockclntDelete, SockclntDeleteReply};
 use crate::table::MessageTable;
-use shared::{Shared, Slot, decode_as};
+use shared::{Answer, SendError, Shared, Slot, Waiter, decode_as};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU32;
@@ -42,8 +42,6 @@ pub struct Config {
     /// `health_timeout`; `None` disables the check.
     pub health_interval: Option<Duration>,
     pub health_timeout: Duration,
-    /// Frames queued for the writer before callers wait.
-    pub queue_depth: usize,
 }
 
 impl Default for Config {
@@ -56,7 +54,6 @@ impl Default for Config {
             max_payload: DEFAULT_MAX_PAYLOAD,
             health_interval: Some(Duration::from_secs(1)),
             health_timeout: Duration::from_millis(500),
-            queue_depth: 1024,
         }
     }
 }
@@ -107,7 +104,6 @@ impl Client {
     /// Connects, reads the message table and starts the reader, writer and health tasks.
     pub async fn connect(config: Config) -> Result<Client, Error> {
         let opened = connect::open(&config).await?;
-        let (queue_tx, queue_rx) = mpsc::channel(config.queue_depth.max(1));
         let (closed_tx, _) = watch::channel(None);
         let shared = Arc::new(Shared {
             control_ping_reply: opened.table.id_of::<ControlPingReply>(),
@@ -115,13 +111,16 @@ impl Client {
             client_index: opened.client_index,
             pending: Default::default(),
             next_context: AtomicU32::new(1),
-            writer: queue_tx,
+            out_ready: Default::default(),
             closed_tx,
         });
         let mut tasks = vec![
-            tokio::spawn(shared::read_loop(shared.clone(), opened.frames)).abort_handle(),
-            tokio::spawn(shared::write_loop(shared.clone(), queue_rx, opened.writer))
-                .abort_handle(),
+            {
+                let parts = opened.frames.into_parts();
+                let read = shared::read_loop(shared.clone(), parts.io, parts.read_buf, parts.codec);
+                tokio::spawn(read).abort_handle()
+            },
+            tokio::spawn(shared::write_loop(shared.clone(), opened.writer)).abort_handle(),
         ];
         if let Some(every) = config.health_interval {
             tasks.push(
@@ -189,6 +188,68 @@ impl Client {
         request_on(&self.inner.shared, req, self.inner.config.request_timeout).await
     }
 
+    /// Sends all of `reqs` in one write, so they are in flight together, and waits for every reply under one
+    /// deadline. The outer error concerns the whole batch (unknown message, closed connection, a value that
+    /// cannot be encoded); each entry carries its own result (a `retval`, a timeout, a disconnect).
+    pub async fn request_batch<R: Request>(
+        &self,
+        reqs: &[R],
+    ) -> Result<Vec<Result<R::Reply, Error>>, Error> {
+        let shared = &self.inner.shared;
+        let id = id_of::<R>(&shared.table)?;
+        let reply_id = id_of::<R::Reply>(&shared.table)?;
+        let timeout = self.inner.config.request_timeout;
+        let contexts: Vec<u32> = reqs.iter().map(|_| shared.context()).collect();
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let slots = contexts.iter().enumerate().map(|(i, &c)| {
+            let slot = Slot {
+                msg: R::NAME,
+                dump: false,
+                items: Vec::new(),
+                done: Waiter::Batch(i, tx.clone()),
+            };
+            (c, slot)
+        });
+        let sent = shared.send(slots, |out| {
+            reqs.iter()
+                .zip(&contexts)
+                .try_for_each(|(r, &c)| encode_frame(out, id, shared.header(c), r))
+        });
+        drop(tx);
+        sent.map_err(|e| send_error(R::NAME, e))?;
+        let mut results: Vec<Option<Result<R::Reply, Error>>> = reqs.iter().map(|_| None).collect();
+        let mut left = reqs.len();
+        let deadline = tokio::time::sleep(timeout);
+        tokio::pin!(deadline);
+        while left > 0 {
+            let first = tokio::select! {
+                biased;
+                item = rx.recv() => item,
+                () = &mut deadline => None,
+            };
+            let Some(first) = first else { break };
+            let mut item = Some(first);
+            while let Some((i, answer)) = item {
+                results[i] = Some(answer.and_then(|p| finish_reply::<R>(shared, reply_id, &p)));
+                left -= 1;
+                item = rx.try_recv().ok();
+            }
+        }
+        Ok(results
+            .into_iter()
+            .zip(&contexts)
+            .map(|(r, &c)| {
+                r.unwrap_or_else(|| {
+                    shared.forget(c);
+                    Err(Error::Timeout {
+                        msg: R::NAME,
+                        after: timeout,
+                    })
+                })
+            })
+            .collect())
+    }
+
     /// Sends `req` and a control_ping with the same context, and collects the details until the ping's reply.
     pub async fn dump<D: Dump>(&self, req: &D) -> Result<Vec<D::Details>, Error> {
         let shared = &self.inner.shared;
@@ -198,22 +259,16 @@ impl Client {
         let ping = id_of::<ControlPing>(table)?;
         id_of::<ControlPingReply>(table)?;
         let context = shared.context();
-        let mut frame = Vec::new();
-        encode_frame(&mut frame, id, shared.header(context), req)
-            .and_then(|()| encode_frame(&mut frame, ping, shared.header(context), &ControlPing {}))
-            .map_err(|source| Error::Encode {
-                msg: D::NAME,
-                source,
-            })?;
-        let items = call(
-            shared,
-            D::NAME,
-            context,
-            frame,
-            true,
-            self.inner.config.request_timeout,
-        )
-        .await?;
+        let header = shared.header(context);
+        let encode = |out: &mut Vec<u8>| {
+            encode_frame(out, id, header, req)?;
+            encode_frame(out, ping, header, &ControlPing {})
+        };
+        let timeout = self.inner.config.request_timeout;
+        let items = match call(shared, D::NAME, context, true, timeout, encode).await? {
+            Answer::Many(items) => items,
+            Answer::One(item) => vec![item],
+        };
         items
             .iter()
             .map(|p| decode_as::<D::Details>(table, D::NAME, details, p))
@@ -249,6 +304,13 @@ fn id_of<M: Message>(table: &MessageTable) -> Result<u16, Error> {
     })
 }
 
+fn send_error(msg: &'static str, e: SendError) -> Error {
+    match e {
+        SendError::Closed(reason) => Error::Disconnected { msg, reason },
+        SendError::Encode(source) => Error::Encode { msg, source },
+    }
+}
+
 fn close_on_protocol_error(shared: &Shared, e: &Error) {
     if matches!(e, Error::Decode { .. } | Error::UnexpectedReply { .. }) {
         shared.close(&format!("bad message from vpp: {e}"));
@@ -264,17 +326,25 @@ async fn request_on<R: Request>(
     let id = id_of::<R>(table)?;
     let reply_id = id_of::<R::Reply>(table)?;
     let context = shared.context();
-    let mut frame = Vec::new();
-    encode_frame(&mut frame, id, shared.header(context), req).map_err(|source| Error::Encode {
-        msg: R::NAME,
-        source,
-    })?;
-    let mut items = call(shared, R::NAME, context, frame, false, timeout).await?;
-    let payload = items.pop().ok_or_else(|| Error::UnexpectedReply {
-        msg: R::NAME,
-        got: "nothing".to_string(),
-    })?;
-    let reply = decode_as::<R::Reply>(table, R::NAME, reply_id, &payload)
+    let header = shared.header(context);
+    let encode = |out: &mut Vec<u8>| encode_frame(out, id, header, req);
+    let payload = match call(shared, R::NAME, context, false, timeout, encode).await? {
+        Answer::One(p) => p,
+        Answer::Many(mut items) => items.pop().ok_or_else(|| Error::UnexpectedReply {
+            msg: R::NAME,
+            got: "nothing".to_string(),
+        })?,
+    };
+    finish_reply::<R>(shared, reply_id, &payload)
+}
+
+/// Decodes a reply payload and turns a non-zero `retval` into an error.
+fn finish_reply<R: Request>(
+    shared: &Shared,
+    reply_id: u16,
+    payload: &[u8],
+) -> Result<R::Reply, Error> {
+    let reply = decode_as::<R::Reply>(&shared.table, R::NAME, reply_id, payload)
         .inspect_err(|e| close_on_protocol_error(shared, e))?;
     match reply.retval() {
         Some(rv) if rv != 0 => Err(Error::retval(R::NAME, rv)),
@@ -282,40 +352,31 @@ async fn request_on<R: Request>(
     }
 }
 
-/// Registers a waiting call, queues its frame and waits for the answer or the timeout.
+/// Registers a waiting call, queues its frames and waits for the answer or the timeout.
 async fn call(
     shared: &Shared,
     msg: &'static str,
     context: u32,
-    frame: Vec<u8>,
     dump: bool,
     timeout: Duration,
-) -> Result<Vec<bytes::BytesMut>, Error> {
+    encode: impl FnOnce(&mut Vec<u8>) -> Result<(), crate::codec::CodecError>,
+) -> Result<Answer, Error> {
     let (done, answer) = oneshot::channel();
-    shared.register(
-        context,
-        Slot {
-            msg,
-            dump,
-            items: Vec::new(),
-            done,
-        },
-    )?;
-    let disconnected = |reason: &str| Error::Disconnected {
+    let slot = Slot {
         msg,
-        reason: reason.to_string(),
+        dump,
+        items: Vec::new(),
+        done: Waiter::One(done),
     };
-    let result = tokio::time::timeout(timeout, async {
-        shared
-            .writer
-            .send(frame)
-            .await
-            .map_err(|_| disconnected("writer stopped"))?;
-        answer.await.map_err(|_| disconnected("answer dropped"))?
-    })
-    .await;
-    match result {
-        Ok(answer) => answer,
+    shared
+        .send([(context, slot)], encode)
+        .map_err(|e| send_error(msg, e))?;
+    match tokio::time::timeout(timeout, answer).await {
+        Ok(Ok(answer)) => answer,
+        Ok(Err(_)) => Err(Error::Disconnected {
+            msg,
+            reason: "answer dropped".to_string(),
+        }),
         Err(_) => {
             shared.forget(context);
             Err(Error::Timeout {

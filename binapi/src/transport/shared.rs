@@ -5,22 +5,25 @@
 //! Any frame-level violation or socket error closes the connection and fails every waiting call with the reason.
 //! This module deliberately has no public API; [`super::Client`] wraps it.
 
-use crate::codec::frame::{FrameCodec, FrameError};
+use crate::codec::CodecError;
+use crate::codec::frame::FrameCodec;
 use crate::codec::message::{Header, Message};
 use crate::error::Error;
+use crate::fxhash::FxHashMap;
 use crate::table::MessageTable;
 use bytes::BytesMut;
-use futures::StreamExt;
-use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
-use tokio::sync::{mpsc, oneshot, watch};
-use tokio_util::codec::FramedRead;
+use tokio::sync::{Notify, mpsc, oneshot, watch};
+use tokio_util::codec::Decoder;
 
 /// The answer a waiting call gets: one payload, or a dump's details payloads.
-pub(crate) type Answer = Result<Vec<BytesMut>, Error>;
+pub(crate) enum Answer {
+    One(BytesMut),
+    Many(Vec<BytesMut>),
+}
 
 /// A call waiting for its answer.
 pub(crate) struct Slot {
@@ -29,14 +32,48 @@ pub(crate) struct Slot {
     /// Collect details until `control_ping_reply` instead of completing on the first message.
     pub dump: bool,
     pub items: Vec<BytesMut>,
-    pub done: oneshot::Sender<Answer>,
+    pub done: Waiter,
+}
+
+/// Who gets a call's answer: a single caller, or entry `index` of a batch.
+pub(crate) enum Waiter {
+    One(oneshot::Sender<Result<Answer, Error>>),
+    Batch(
+        usize,
+        mpsc::UnboundedSender<(usize, Result<BytesMut, Error>)>,
+    ),
+}
+
+impl Waiter {
+    pub fn finish(self, answer: Result<Answer, Error>) {
+        match self {
+            Waiter::One(tx) => {
+                let _ = tx.send(answer);
+            }
+            Waiter::Batch(index, tx) => {
+                let one = answer.map(|a| match a {
+                    Answer::One(p) => p,
+                    Answer::Many(mut items) => items.pop().unwrap_or_default(),
+                });
+                let _ = tx.send((index, one));
+            }
+        }
+    }
 }
 
 #[derive(Default)]
 pub(crate) struct Pending {
-    pub slots: HashMap<u32, Slot>,
+    pub slots: FxHashMap<u32, Slot>,
     /// Why the connection closed, once it has.
     pub closed: Option<String>,
+    /// Encoded frames not yet written; the writer takes them all at once.
+    pub out: Vec<u8>,
+}
+
+/// Why calls could not be sent.
+pub(crate) enum SendError {
+    Closed(String),
+    Encode(CodecError),
 }
 
 /// What the client handle, the reader, the writer and the health task share.
@@ -46,7 +83,8 @@ pub(crate) struct Shared {
     pub control_ping_reply: Option<u16>,
     pub pending: Mutex<Pending>,
     pub next_context: AtomicU32,
-    pub writer: mpsc::Sender<Vec<u8>>,
+    /// Signalled when `Pending::out` has frames.
+    pub out_ready: Notify,
     pub closed_tx: watch::Sender<Option<String>>,
 }
 
@@ -69,16 +107,25 @@ impl Shared {
         }
     }
 
-    /// Registers a waiting call; fails if the connection is already closed.
-    pub fn register(&self, context: u32, slot: Slot) -> Result<(), Error> {
-        let mut p = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(reason) = &p.closed {
-            return Err(Error::Disconnected {
-                msg: slot.msg,
-                reason: reason.clone(),
-            });
+    /// Registers waiting calls and queues their frames, both or neither, under one lock; wakes the writer.
+    pub fn send(
+        &self,
+        slots: impl IntoIterator<Item = (u32, Slot)>,
+        encode: impl FnOnce(&mut Vec<u8>) -> Result<(), CodecError>,
+    ) -> Result<(), SendError> {
+        {
+            let mut p = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(reason) = &p.closed {
+                return Err(SendError::Closed(reason.clone()));
+            }
+            let mark = p.out.len();
+            if let Err(e) = encode(&mut p.out) {
+                p.out.truncate(mark);
+                return Err(SendError::Encode(e));
+            }
+            p.slots.extend(slots);
         }
-        p.slots.insert(context, slot);
+        self.out_ready.notify_one();
         Ok(())
     }
 
@@ -100,7 +147,7 @@ impl Shared {
         };
         tracing::debug!(reason, "vpp connection closed");
         for (_, slot) in slots {
-            let _ = slot.done.send(Err(Error::Disconnected {
+            slot.done.finish(Err(Error::Disconnected {
                 msg: slot.msg,
                 reason: reason.to_string(),
             }));
@@ -114,7 +161,7 @@ impl Shared {
     }
 
     /// Routes one received payload to its waiting call. An error means the peer broke the protocol.
-    fn dispatch(&self, payload: BytesMut) -> Result<(), String> {
+    fn dispatch(&self, p: &mut Pending, payload: BytesMut) -> Result<(), String> {
         let id = u16::from_be_bytes([payload[0], payload[1]]);
         let Some(shape) = self.table.shape(id) else {
             tracing::debug!(msg_id = id, "dropping a message binapi does not know");
@@ -136,7 +183,6 @@ impl Shared {
             payload[offset + 2],
             payload[offset + 3],
         ]);
-        let mut p = self.pending.lock().unwrap_or_else(|e| e.into_inner());
         let Some(slot) = p.slots.get_mut(&context) else {
             tracing::debug!(msg_id = id, context, "dropping a reply nobody waits for");
             return Ok(());
@@ -145,70 +191,86 @@ impl Shared {
             slot.items.push(payload);
             return Ok(());
         }
-        if let Some(mut slot) = p.slots.remove(&context) {
-            if !slot.dump {
-                slot.items.push(payload);
-            }
-            let _ = slot.done.send(Ok(slot.items));
+        if let Some(slot) = p.slots.remove(&context) {
+            let answer = if slot.dump {
+                Answer::Many(slot.items)
+            } else {
+                Answer::One(payload)
+            };
+            slot.done.finish(Ok(answer));
         }
         Ok(())
     }
 }
 
 /// Reads frames until the socket fails, the peer breaks the framing or closes, or the connection is closed
-/// locally; then closes the connection.
+/// locally; then closes the connection. Every frame of one read is routed under one lock.
 pub(crate) async fn read_loop(
     shared: std::sync::Arc<Shared>,
-    mut frames: FramedRead<OwnedReadHalf, FrameCodec>,
+    mut socket: OwnedReadHalf,
+    mut buf: BytesMut,
+    mut codec: FrameCodec,
 ) {
     let mut closed = shared.closed_tx.subscribe();
-    let reason = loop {
-        let frame = tokio::select! {
-            biased;
-            _ = closed.wait_for(Option::is_some) => return,
-            frame = frames.next() => frame,
-        };
-        match frame {
-            None => break "connection closed by vpp".to_string(),
-            Some(Err(FrameError::Io(e))) => break format!("socket read failed: {e}"),
-            Some(Err(e)) => break format!("bad frame from vpp: {e}"),
-            Some(Ok(payload)) => {
-                if let Err(reason) = shared.dispatch(payload) {
-                    break format!("bad message from vpp: {reason}");
+    let reason = 'read: loop {
+        {
+            let mut p = shared.pending.lock().unwrap_or_else(|e| e.into_inner());
+            loop {
+                match codec.decode(&mut buf) {
+                    Ok(Some(payload)) => {
+                        if let Err(reason) = shared.dispatch(&mut p, payload) {
+                            break 'read format!("bad message from vpp: {reason}");
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(e) => break 'read format!("bad frame from vpp: {e}"),
                 }
             }
+        }
+        if buf.capacity() - buf.len() < 4096 {
+            buf.reserve(64 * 1024);
+        }
+        let read = tokio::select! {
+            biased;
+            _ = closed.wait_for(Option::is_some) => return,
+            read = socket.read_buf(&mut buf) => read,
+        };
+        match read {
+            Ok(0) => match codec.decode_eof(&mut buf) {
+                Err(e) => break format!("bad frame from vpp: {e}"),
+                Ok(_) => break "connection closed by vpp".to_string(),
+            },
+            Ok(_) => {}
+            Err(e) => break format!("socket read failed: {e}"),
         }
     };
     shared.close(&reason);
 }
 
-/// Writes queued frames, batching whatever is queued into one write, until the connection closes.
-pub(crate) async fn write_loop(
-    shared: std::sync::Arc<Shared>,
-    mut queue: mpsc::Receiver<Vec<u8>>,
-    mut socket: OwnedWriteHalf,
-) {
+/// Writes whatever frames are queued, in one write each time, until the connection closes.
+pub(crate) async fn write_loop(shared: std::sync::Arc<Shared>, mut socket: OwnedWriteHalf) {
     let mut closed = shared.closed_tx.subscribe();
     let mut batch = Vec::with_capacity(64 * 1024);
     loop {
-        let first = tokio::select! {
+        tokio::select! {
             biased;
             _ = closed.wait_for(Option::is_some) => break,
-            first = queue.recv() => first,
-        };
-        let Some(first) = first else { break };
-        batch.clear();
-        batch.extend_from_slice(&first);
-        while batch.len() < 256 * 1024 {
-            match queue.try_recv() {
-                Ok(more) => batch.extend_from_slice(&more),
-                Err(_) => break,
-            }
+            () = shared.out_ready.notified() => {}
+        }
+        // Let callers that are about to queue more frames do so first: one write instead of many.
+        tokio::task::yield_now().await;
+        {
+            let mut p = shared.pending.lock().unwrap_or_else(|e| e.into_inner());
+            std::mem::swap(&mut p.out, &mut batch);
+        }
+        if batch.is_empty() {
+            continue;
         }
         if let Err(e) = socket.write_all(&batch).await {
             shared.close(&format!("socket write failed: {e}"));
             return;
         }
+        batch.clear();
     }
     let _ = socket.shutdown().await;
 }
