@@ -21,7 +21,7 @@ mod ip;
 mod l2;
 mod releases;
 mod replies;
-mod subif;
+pub mod subif;
 mod system;
 
 use std::collections::HashMap;

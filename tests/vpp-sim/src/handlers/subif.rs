@@ -4,7 +4,7 @@
 //!
 //! Only the three messages and their replies; nothing else is hand-declared.
 
-use binapi::codec::message::{HeaderShape, Message, MessageKind};
+use binapi::codec::message::{HeaderShape, Message, MessageKind, Request};
 use binapi::types::{InterfaceIndex, SubIfFlags};
 use binapi::{CodecError, Reader, Wire};
 
@@ -12,7 +12,7 @@ use super::{Answer, Ctx, Registry};
 use crate::state::{Retval, VppResult};
 
 macro_rules! message {
-    ($name:ident, $wire:literal, $crc:literal, $kind:ident, $shape:ident { $($f:ident: $t:ty),* $(,)? }) => {
+    ($name:ident, $wire:literal, $crc:literal, $kind:ident, $shape:ident { $($f:ident: $t:ty),* $(,)? } $(=> $rv:ident)?) => {
         #[doc = concat!("`", $wire, "_", $crc, "`, declared by hand.")]
         #[derive(Debug, Clone, Default, PartialEq)]
         pub struct $name { $(pub $f: $t),* }
@@ -36,6 +36,11 @@ macro_rules! message {
             const NAME_CRC: &'static str = concat!($wire, "_", $crc);
             const KIND: MessageKind = MessageKind::$kind;
             const SHAPE: HeaderShape = HeaderShape::$shape;
+            $(
+                fn retval(&self) -> Option<i32> {
+                    Some(self.$rv)
+                }
+            )?
         }
     };
 }
@@ -58,7 +63,7 @@ message!(
     Reply {
         retval: i32,
         sw_if_index: InterfaceIndex,
-    }
+    } => retval
 );
 message!(
     CreateSubif,
@@ -94,7 +99,7 @@ message!(
     Reply {
         retval: i32,
         sw_if_index: InterfaceIndex,
-    }
+    } => retval
 );
 message!(
     DeleteSubif,
@@ -112,6 +117,22 @@ message!(
     Reply,
     Reply { retval: i32 }
 );
+
+impl Request for CreateVlanSubif {
+    type Reply = CreateVlanSubifReply;
+}
+
+impl Request for CreateSubif {
+    type Reply = CreateSubifReply;
+}
+
+impl Request for CreateSubif2101 {
+    type Reply = CreateSubifReply;
+}
+
+impl Request for DeleteSubif {
+    type Reply = DeleteSubifReply;
+}
 
 /// `sub_if_flags` bits VPP sets for `create_vlan_subif`: ONE_TAG | EXACT_MATCH.
 const VLAN_SUBIF_FLAGS: u32 = 2 | 16;
