@@ -226,3 +226,51 @@ fn the_default_namespace_is_the_agents_own() {
             .any(|l| l.name == "lo" && l.kind == linux::LinkKind::Loopback)
     );
 }
+
+/// A process kept in a namespace, killed on drop.
+struct InNamespace(std::process::Child);
+
+impl Drop for InNamespace {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn pid_file_and_microservice_references_reach_the_same_namespace() {
+    use std::os::unix::fs::MetadataExt;
+    let a = TestNs::new("ref");
+    let child = std::process::Command::new("ip")
+        .args(["netns", "exec", &a.name, "sleep", "60"])
+        .spawn()
+        .expect("process in the namespace");
+    let pid = child.id();
+    let _child = InNamespace(child);
+    let ns_file = format!("/var/run/netns/{}", a.name);
+    let entered = eventually(Duration::from_secs(5), || {
+        let inode = |p: &str| std::fs::metadata(p).map(|m| m.ino()).ok();
+        inode(&format!("/proc/{pid}/ns/net")).is_some()
+            && inode(&format!("/proc/{pid}/ns/net")) == inode(&ns_file)
+    });
+    assert!(entered, "the process did not enter {}", a.name);
+
+    let nl = Netlink::default();
+    let (x, y) = (unique("px"), unique("py"));
+    nl.create_veth(
+        &NsRef::Pid(pid),
+        &x,
+        &y,
+        &NsRef::Path(ns_file.clone().into()),
+    )
+    .expect("veth by pid and by file");
+    assert!(
+        a.links().contains(&x) && a.links().contains(&y),
+        "{:?}",
+        a.links()
+    );
+    let by_label = nl
+        .links(&NsRef::Microservice(a.name.clone()))
+        .expect("a microservice label resolves as a named namespace");
+    assert!(by_label.iter().any(|l| l.name == x));
+}
