@@ -302,17 +302,28 @@ fn invalid_values_are_rejected_with_the_field() {
 }
 
 #[test]
-fn a_disabled_plugin_registers_nothing() {
+fn a_plugin_disabled_by_its_config_file_registers_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("linux-ifplugin.conf");
+    std::fs::write(&file, "disabled: true\n").expect("write config");
+    let env = config::Environment::from_iter(Vec::<(&str, &str)>::new());
+    let path = file.to_str().expect("utf-8 path");
+    let cfg = config::AgentConfig::from_args(["vpp-agent", "--linux-ifplugin-config", path], &env)
+        .expect("config loads");
+    assert!(cfg.linux_ifplugin.config.disabled);
+
     let p = plugin();
     let mut s = Scheduler::new(SchedulerConfig::default(), Arc::new(SystemClock));
-    let cfg = LinuxIfPluginConfig {
-        disabled: true,
-        ..LinuxIfPluginConfig::default()
-    };
-    assert!(!p.register(&mut s, &cfg).expect("register"));
+    assert!(
+        !p.register(&mut s, &cfg.linux_ifplugin.config)
+            .expect("register")
+    );
     assert!(s.descriptors().is_empty());
     let ns = TestNs::reserve("dis");
     let v = veth("left", "right", &ns, &[], "");
     s.commit(Txn::nb().put(v.0.clone(), v.1)).expect("commit");
     assert_eq!(state(&s, &v.0), ValueState::Unimplemented);
+
+    let enabled = config::AgentConfig::from_args(["vpp-agent"], &env).expect("defaults");
+    assert!(!enabled.linux_ifplugin.config.disabled);
 }
