@@ -17,6 +17,7 @@
 //! filters) and writing to configuration files.
 
 mod format;
+mod scan;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -30,8 +31,8 @@ use tokio::sync::{Notify, broadcast};
 
 use crate::backend::{KvBackend, check_key};
 use crate::error::{ConnectorError, Result, Store};
-use crate::hub::{BatchSender, HubMsg, spawn_local_watch};
-use crate::types::{Change, ChangeBatch, Revision, Snapshot, Watch};
+use crate::hub::{BatchSender, spawn_local_watch};
+use crate::types::{Revision, Snapshot, Watch};
 use format::Format;
 
 /// Options of the fileDB backend (`--filedb-config`).
@@ -166,7 +167,7 @@ impl FileDbBackend {
                 })?;
         }
         let scanner = inner.clone();
-        tokio::task::spawn_blocking(move || rescan(&scanner))
+        tokio::task::spawn_blocking(move || scan::rescan(&scanner))
             .await
             .map_err(|e| ConnectorError::Io {
                 store: Store::FileDb,
@@ -179,7 +180,7 @@ impl FileDbBackend {
             loop {
                 wake.notified().await;
                 let Some(inner) = weak.upgrade() else { return };
-                if tokio::task::spawn_blocking(move || rescan(&inner))
+                if tokio::task::spawn_blocking(move || scan::rescan(&inner))
                     .await
                     .is_err()
                 {
@@ -291,127 +292,6 @@ fn snapshot_of(state: &State, prefix: &str) -> Snapshot {
             .take_while(|(k, _)| k.starts_with(prefix))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
-    }
-}
-
-/// The files fileDB reads under the configuration paths, sorted.
-fn list_files(options: &FileDbOptions) -> Vec<PathBuf> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        let Ok(rd) = std::fs::read_dir(dir) else {
-            return;
-        };
-        for entry in rd.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                walk(&path, out);
-            } else {
-                out.push(path);
-            }
-        }
-    }
-    let mut files = Vec::new();
-    for path in &options.configuration_paths {
-        if path.is_dir() {
-            walk(path, &mut files);
-        } else if path.is_file() {
-            files.push(path.clone());
-        }
-    }
-    files.retain(|p| {
-        let hidden = p
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_none_or(|n| n.starts_with('.'));
-        !hidden && Format::of(p).is_some() && Some(p) != options.status_path.as_ref()
-    });
-    files.sort();
-    files.dedup();
-    files
-}
-
-/// Re-reads the files, updates the view and publishes the diff. Runs on a blocking thread.
-fn rescan(inner: &Inner) {
-    let files = list_files(&inner.options);
-    let Ok(mut state) = inner.state.write() else {
-        return;
-    };
-    let mut reports = Vec::new();
-    state.files.retain(|p, _| files.contains(p));
-    state.broken.retain(|p, _| files.contains(p));
-    for path in &files {
-        let bytes = match std::fs::read(path) {
-            Ok(b) => b,
-            // Vanished between listing and reading: the next event rescans.
-            Err(_) => continue,
-        };
-        let file = state.files.entry(path.clone()).or_default();
-        if file.bytes == bytes && !bytes.is_empty() {
-            continue;
-        }
-        file.bytes = bytes;
-        let Some(format) = Format::of(path) else {
-            continue;
-        };
-        match format::parse(format, &file.bytes) {
-            Ok(good) => {
-                file.good = good;
-                state.broken.remove(path);
-            }
-            Err(e) => {
-                tracing::error!(connector = "filedb", path = %path.display(), line = e.line, error = %e.message, "cannot parse a fileDB file; its last good content stays");
-                state
-                    .broken
-                    .insert(path.clone(), (e.line, e.message.clone()));
-                reports.push(HubMsg::BadFile {
-                    path: path.clone(),
-                    line: e.line,
-                    message: e.message,
-                });
-            }
-        }
-    }
-    let mut view = BTreeMap::new();
-    for file in state.files.values() {
-        for (k, v) in &file.good {
-            view.insert(k.clone(), v.clone());
-        }
-    }
-    let revision = Revision(state.revision + 1);
-    let mut changes = Vec::new();
-    for (k, prev) in &state.view {
-        if !view.contains_key(k) {
-            changes.push(Change {
-                key: k.clone(),
-                value: None,
-                prev: Some(prev.clone()),
-                revision,
-            });
-        }
-    }
-    for (k, v) in &view {
-        let prev = state.view.get(k);
-        if prev != Some(v) {
-            changes.push(Change {
-                key: k.clone(),
-                value: Some(v.clone()),
-                prev: prev.cloned(),
-                revision,
-            });
-        }
-    }
-    changes.sort_by(|a, b| a.key.cmp(&b.key));
-    let hub = inner.hub.lock().ok().and_then(|h| h.clone());
-    if !changes.is_empty() {
-        state.revision = revision.get();
-        state.view = view;
-        if let Some(hub) = &hub {
-            let _ = hub.send(HubMsg::Batch(Arc::new(ChangeBatch { revision, changes })));
-        }
-    }
-    if let Some(hub) = &hub {
-        for report in reports {
-            let _ = hub.send(report);
-        }
     }
 }
 

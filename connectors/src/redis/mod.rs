@@ -13,12 +13,13 @@
 //! Deliberately not here: sentinel and cluster clients, TLS (not built in; `Unsupported`), and
 //! setting `notify-keyspace-events` on the server (the watch checks it and says what to set).
 
+mod watch;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures::{FutureExt, StreamExt};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncCommands, IntoConnectionInfo, RedisError};
 use tokio::sync::mpsc;
@@ -28,10 +29,8 @@ use crate::backend::{KvBackend, check_key};
 use crate::cache::LastSeen;
 use crate::closer::Closer;
 use crate::error::{ConnectorError, Result, Store};
-use crate::types::{ChangeBatch, Revision, Snapshot, WATCH_BUFFER, Watch, WatchEvent};
+use crate::types::{Revision, Snapshot, WATCH_BUFFER, Watch};
 
-/// How many notifications one reconciliation round reads at most.
-const MAX_ROUND: usize = 512;
 /// How many keys one `MGET` reads.
 const MGET_CHUNK: usize = 500;
 
@@ -305,7 +304,7 @@ impl KvBackend for RedisBackend {
         self.closer.check(Store::Redis)?;
         self.check_notifications().await?;
         let (tx, rx) = mpsc::channel(WATCH_BUFFER);
-        let mut watcher = Watcher {
+        let mut watcher = watch::Watcher {
             backend: self.clone(),
             prefix: prefix.to_owned(),
             seen: LastSeen::from_snapshot(from),
@@ -323,132 +322,6 @@ impl KvBackend for RedisBackend {
     async fn close(&self) -> Result<()> {
         self.closer.close();
         Ok(())
-    }
-}
-
-struct Watcher {
-    backend: RedisBackend,
-    prefix: String,
-    seen: LastSeen,
-    tx: mpsc::Sender<WatchEvent>,
-    broken: bool,
-}
-
-enum Next {
-    Stop,
-    Reconnect(ConnectorError),
-}
-
-impl Watcher {
-    async fn run(&mut self) {
-        loop {
-            match self.session().await {
-                Next::Stop => return,
-                Next::Reconnect(err) => {
-                    if !self.broken {
-                        tracing::warn!(connector = "redis", error = %err, "redis watch lost its subscription; it will resync after reconnecting");
-                        self.broken = true;
-                        if self.tx.send(WatchEvent::Problem(err)).await.is_err() {
-                            return;
-                        }
-                    }
-                    tokio::time::sleep(self.backend.options.reconnect_interval).await;
-                }
-            }
-        }
-    }
-
-    /// One subscription: subscribe, scan and diff, then reconcile notified keys until the
-    /// subscription breaks.
-    async fn session(&mut self) -> Next {
-        let opts = &self.backend.options;
-        let channel_prefix = format!("__keyspace@{}__:", opts.db);
-        let pattern = format!("{channel_prefix}{}*", glob_escape(&self.prefix));
-        let pubsub =
-            match tokio::time::timeout(opts.dial_timeout, self.backend.client.get_async_pubsub())
-                .await
-            {
-                Ok(Ok(p)) => p,
-                Ok(Err(e)) => return Next::Reconnect(map_err("subscribe", &self.prefix, e)),
-                Err(_) => {
-                    return Next::Reconnect(ConnectorError::Timeout {
-                        store: Store::Redis,
-                        op: "subscribe",
-                        key: self.prefix.clone(),
-                        after: opts.dial_timeout,
-                    });
-                }
-            };
-        let mut pubsub = pubsub;
-        if let Err(e) = pubsub.psubscribe(&pattern).await {
-            return Next::Reconnect(map_err("subscribe", &self.prefix, e));
-        }
-        let mut stream = pubsub.into_on_message();
-        let snapshot = match self.backend.snapshot(&self.prefix).await {
-            Ok(s) => s,
-            Err(err) => return Next::Reconnect(err),
-        };
-        let batch = self.seen.diff_to(snapshot);
-        // After a reconnect the (possibly empty) diff also says the store is back.
-        let report = self.broken || !batch.changes.is_empty();
-        self.broken = false;
-        if report && self.tx.send(WatchEvent::Resynced(batch)).await.is_err() {
-            return Next::Stop;
-        }
-        let mut conn = self.backend.conn.clone();
-        loop {
-            let Some(first) = stream.next().await else {
-                return Next::Reconnect(ConnectorError::Disconnected {
-                    store: Store::Redis,
-                    op: "watch",
-                    key: self.prefix.clone(),
-                    source: "the subscription connection closed".into(),
-                });
-            };
-            let mut keys = Vec::new();
-            let mut ended = false;
-            let push = |msg: redis::Msg, keys: &mut Vec<String>| {
-                if let Some(key) = msg.get_channel_name().strip_prefix(&channel_prefix)
-                    && !keys.iter().any(|k| k == key)
-                {
-                    keys.push(key.to_owned());
-                }
-            };
-            push(first, &mut keys);
-            while keys.len() < MAX_ROUND {
-                match stream.next().now_or_never() {
-                    Some(Some(msg)) => push(msg, &mut keys),
-                    Some(None) => {
-                        ended = true;
-                        break;
-                    }
-                    None => break,
-                }
-            }
-            let values = match mget(&mut conn, &keys).await {
-                Ok(v) => v,
-                Err(err) => return Next::Reconnect(err),
-            };
-            let revision = self.backend.next_revision();
-            let changes: Vec<_> = values
-                .into_iter()
-                .filter_map(|(k, v)| self.seen.observe(&k, v, revision))
-                .collect();
-            if !changes.is_empty() {
-                let batch = ChangeBatch { revision, changes };
-                if self.tx.send(WatchEvent::Changes(batch)).await.is_err() {
-                    return Next::Stop;
-                }
-            }
-            if ended {
-                return Next::Reconnect(ConnectorError::Disconnected {
-                    store: Store::Redis,
-                    op: "watch",
-                    key: self.prefix.clone(),
-                    source: "the subscription connection closed".into(),
-                });
-            }
-        }
     }
 }
 
