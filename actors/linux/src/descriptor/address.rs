@@ -71,6 +71,7 @@ impl Descriptor for AddressDescriptor {
         _value: &Value,
     ) -> Result<Option<Metadata>, KvError> {
         let (ifname, net) = parse(key)?;
+        tracing::debug!(key = %key, "Adding a Linux interface address.");
         let meta = self
             .index
             .get(ifname)
@@ -91,6 +92,7 @@ impl Descriptor for AddressDescriptor {
         _metadata: Option<&Metadata>,
     ) -> Result<(), KvError> {
         let (ifname, net) = parse(key)?;
+        tracing::debug!(key = %key, "Deleting a Linux interface address.");
         let Some(meta) = self.index.get(ifname) else {
             return Ok(());
         };

@@ -109,10 +109,11 @@ impl Descriptor for ArpDescriptor {
     fn create(
         &self,
         _md: &MetadataView<'_>,
-        _key: &Key,
+        key: &Key,
         value: &Value,
     ) -> Result<Option<Metadata>, KvError> {
         let (a, ip, mac) = parse(value)?;
+        tracing::debug!(key = %key, "Adding a Linux ARP entry.");
         let meta = self
             .index
             .get(&a.interface)
@@ -145,11 +146,12 @@ impl Descriptor for ArpDescriptor {
     fn delete(
         &self,
         _md: &MetadataView<'_>,
-        _key: &Key,
+        key: &Key,
         value: &Value,
         _metadata: Option<&Metadata>,
     ) -> Result<(), KvError> {
         let (a, ip, _) = parse(value)?;
+        tracing::debug!(key = %key, "Deleting a Linux ARP entry.");
         let Some(meta) = self.index.get(&a.interface) else {
             return Ok(());
         };

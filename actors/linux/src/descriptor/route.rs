@@ -208,10 +208,11 @@ impl Descriptor for RouteDescriptor {
     fn create(
         &self,
         _md: &MetadataView<'_>,
-        _key: &Key,
+        key: &Key,
         value: &Value,
     ) -> Result<Option<Metadata>, KvError> {
         let p = parse(value)?;
+        tracing::debug!(key = %key, "Adding a Linux route.");
         let meta = self
             .index
             .get(&p.interface)
@@ -225,11 +226,12 @@ impl Descriptor for RouteDescriptor {
     fn delete(
         &self,
         _md: &MetadataView<'_>,
-        _key: &Key,
+        key: &Key,
         value: &Value,
         _metadata: Option<&Metadata>,
     ) -> Result<(), KvError> {
         let p = parse(value)?;
+        tracing::debug!(key = %key, "Deleting a Linux route.");
         let Some(meta) = self.index.get(&p.interface) else {
             return Ok(());
         };

@@ -325,10 +325,11 @@ impl Descriptor for InterfaceDescriptor {
     fn create(
         &self,
         md: &MetadataView<'_>,
-        _key: &Key,
+        key: &Key,
         value: &Value,
     ) -> Result<Option<Metadata>, KvError> {
         let s = spec_of(value)?;
+        tracing::debug!(key = %key, namespace = %s.ns, host = %s.host, "Creating a Linux interface.");
         match &s.kind {
             IfKind::Veth { peer } if s.is_second_veth_end() => self.create_veth_second(&s, peer)?,
             IfKind::Veth { peer } => self.create_veth_first(&s, peer)?,
@@ -343,12 +344,13 @@ impl Descriptor for InterfaceDescriptor {
     fn update(
         &self,
         _md: &MetadataView<'_>,
-        _key: &Key,
+        key: &Key,
         old: &Value,
         new: &Value,
         _metadata: Option<&Metadata>,
     ) -> Result<Option<Metadata>, KvError> {
         let (a, b) = (spec_of(old)?, spec_of(new)?);
+        tracing::debug!(key = %key, namespace = %b.ns, host = %b.host, "Updating a Linux interface.");
         let change = LinkChange {
             mac: b.mac.filter(|m| a.mac != Some(*m)),
             mtu: b.mtu.filter(|m| a.mtu != Some(*m)),
@@ -366,11 +368,12 @@ impl Descriptor for InterfaceDescriptor {
     fn delete(
         &self,
         md: &MetadataView<'_>,
-        _key: &Key,
+        key: &Key,
         value: &Value,
         _metadata: Option<&Metadata>,
     ) -> Result<(), KvError> {
         let s = spec_of(value)?;
+        tracing::debug!(key = %key, namespace = %s.ns, host = %s.host, "Deleting a Linux interface.");
         let res = self.delete_spec(md, &s);
         self.index.remove(&s.name);
         match res {
