@@ -147,8 +147,13 @@ impl ServerConn {
     }
 
     fn queue_with_id<M: Message>(&mut self, id: u16, context: u32, msg: &M) -> Result<(), Error> {
+        // Events carry the client's index; replies echo only the context.
+        let client_index = match M::SHAPE {
+            HeaderShape::Event => self.client_index,
+            _ => 0,
+        };
         let header = Header {
-            client_index: 0,
+            client_index,
             context,
         };
         encode_frame(&mut self.out, id, header, msg).map_err(|source| Error::Encode {

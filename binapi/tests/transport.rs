@@ -376,3 +376,35 @@ async fn a_batch_is_sent_at_once_and_each_entry_gets_its_own_result() {
     );
     client.ping().await.expect("connection still fine");
 }
+
+#[tokio::test]
+async fn subscribed_events_arrive_and_end_with_the_connection() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("api.sock");
+    let vpp = FakeVpp::start(&path, Options::new(&vpp2306::RELEASE)).await;
+    let client = Client::connect(config(&path)).await.expect("connects");
+    let mut events = client
+        .subscribe::<vpp2306::SwInterfaceEvent>(16)
+        .expect("subscribes");
+    let want = vpp2306::WantInterfaceEvents {
+        enable_disable: 1,
+        pid: 77,
+    };
+    client.request(&want).await.expect("want_interface_events");
+    for expected in 1..=2 {
+        let e = timeout(DEADLINE, events.recv())
+            .await
+            .expect("in time")
+            .expect("event");
+        assert_eq!((e.pid, e.sw_if_index.0), (77, expected));
+    }
+    // Replies still flow while events are routed.
+    client.ping().await.expect("ping");
+    vpp.stop();
+    let end = timeout(DEADLINE, events.recv()).await.expect("in time");
+    assert!(end.is_none(), "the stream ends when the connection does");
+    let e = client
+        .subscribe::<vpp2306::SwInterfaceEvent>(1)
+        .expect_err("closed");
+    assert_eq!(e.kind(), ErrorKind::Disconnected);
+}

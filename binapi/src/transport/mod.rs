@@ -1,6 +1,6 @@
-//! The async VPP API client over the unix socket: typed requests and dumps, many in flight on one socket,
-//! matched to their answers by context, with timeouts, a control_ping liveness check, a clean disconnect and
-//! reconnection after VPP restarts.
+//! The async VPP API client over the unix socket: typed requests, batches and dumps, many in flight on one
+//! socket, matched to their answers by context, with timeouts, event subscriptions, a control_ping liveness
+//! check, a clean disconnect and reconnection after VPP restarts.
 //!
 //! A [`Client`] is one connection. When it dies (VPP restarts, a garbage frame, a failed health check) every
 //! waiting call fails with [`Error::Disconnected`] and [`Client::closed`] resolves; the owner then calls
@@ -181,6 +181,41 @@ impl Client {
     /// Closes the connection locally, failing waiting calls with `reason`.
     pub fn close(&self, reason: &str) {
         self.inner.shared.close(reason);
+    }
+
+    /// Delivers every event `E` VPP sends on this connection (e.g. `sw_interface_event` after
+    /// `want_interface_events`) to the returned receiver, which holds up to `capacity` events; when it is full
+    /// further events are dropped with a log line, so a slow reader never stalls replies. Subscribing does not
+    /// ask VPP for the events: send the matching `want_*` request too.
+    pub fn subscribe<E: Message>(&self, capacity: usize) -> Result<mpsc::Receiver<E>, Error> {
+        let shared = &self.inner.shared;
+        let id = id_of::<E>(&shared.table)?;
+        let (tx, rx) = mpsc::channel(capacity.max(1));
+        let deliver = move |payload: &[u8]| match crate::codec::message::decode_payload::<E>(
+            payload,
+        ) {
+            Ok((_, _, event)) => match tx.try_send(event) {
+                Ok(()) => true,
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    tracing::warn!(msg = E::NAME, "event receiver is full, dropping an event");
+                    true
+                }
+                Err(mpsc::error::TrySendError::Closed(_)) => false,
+            },
+            Err(e) => {
+                tracing::warn!(msg = E::NAME, error = %e, "dropping an event that does not decode");
+                !tx.is_closed()
+            }
+        };
+        let mut p = shared.pending.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(reason) = &p.closed {
+            return Err(Error::Disconnected {
+                msg: E::NAME,
+                reason: reason.clone(),
+            });
+        }
+        p.subscribers.entry(id).or_default().push(Box::new(deliver));
+        Ok(rx)
     }
 
     /// Sends `req` and waits for its reply; a non-zero `retval` is an [`Error::Retval`].

@@ -68,7 +68,12 @@ pub(crate) struct Pending {
     pub closed: Option<String>,
     /// Encoded frames not yet written; the writer takes them all at once.
     pub out: Vec<u8>,
+    /// Event subscribers by message id; each returns false once its receiver is gone.
+    pub subscribers: FxHashMap<u16, Vec<Subscriber>>,
 }
+
+/// Decodes one event payload and hands it on; false when nobody listens any more.
+pub(crate) type Subscriber = Box<dyn FnMut(&[u8]) -> bool + Send>;
 
 /// Why calls could not be sent.
 pub(crate) enum SendError {
@@ -143,6 +148,7 @@ impl Shared {
                 return;
             }
             p.closed = Some(reason.to_string());
+            p.subscribers.clear();
             std::mem::take(&mut p.slots)
         };
         tracing::debug!(reason, "vpp connection closed");
@@ -168,7 +174,10 @@ impl Shared {
             return Ok(());
         };
         let Some(offset) = shape.context_offset() else {
-            tracing::debug!(msg_id = id, "dropping an event nobody subscribed to");
+            match p.subscribers.get_mut(&id) {
+                Some(subs) => subs.retain_mut(|deliver| deliver(&payload)),
+                None => tracing::debug!(msg_id = id, "dropping an event nobody subscribed to"),
+            }
             return Ok(());
         };
         if payload.len() < offset + 4 {

@@ -161,6 +161,22 @@ async fn serve(mut conn: ServerConn, opts: Options) -> Result<(), binapi::Error>
                 conn.queue(ctx, &d)?;
             }
             conn.flush().await?;
+        } else if req.is::<vpp2306::WantInterfaceEvents>() {
+            let (_, m): (_, vpp2306::WantInterfaceEvents) = req.decode()?;
+            conn.send(ctx, &vpp2306::WantInterfaceEventsReply { retval: 0 })
+                .await?;
+            if m.enable_disable != 0 {
+                for i in 1..=2 {
+                    let event = vpp2306::SwInterfaceEvent {
+                        pid: m.pid,
+                        sw_if_index: binapi::types::InterfaceIndex(i),
+                        flags: binapi::types::IfStatusFlags::IF_STATUS_API_FLAG_ADMIN_UP,
+                        deleted: false,
+                    };
+                    conn.queue(0, &event)?;
+                }
+                conn.flush().await?;
+            }
         } else if req.is::<vpp2306::SockclntDelete>() {
             conn.send(ctx, &vpp2306::SockclntDeleteReply { response: 1 })
                 .await?;
