@@ -12,7 +12,7 @@ use kvscheduler::{Dependency, Descriptor, KvError, Metadata, MetadataView, Origi
 use messages::proto::vpp_l2::bridge_domain;
 use messages::{Key, Value};
 
-use crate::api::ApiHandle;
+use crate::api::{ApiHandle, L2FibEntry};
 use crate::descriptors::bridge_domain::bd_interface_key;
 use crate::descriptors::{BD_INTERFACE, bd_id, interface_key, interface_names, model, sw_if_index};
 
@@ -50,9 +50,27 @@ impl BdInterfaceDescriptor {
         let idx = sw_if_index(md, interface)?;
         let id = bd_id(md, bd)?;
         let shg = u8::try_from(m.split_horizon_group).unwrap_or(u8::MAX);
-        self.api
-            .get()
-            .set_l2_bridge(idx, id, m.bridged_virtual_interface, shg, enable)?;
+        let api = self.api.get();
+        api.set_l2_bridge(idx, id, m.bridged_virtual_interface, shg, enable)?;
+        if !enable && m.bridged_virtual_interface {
+            // A BVI port installed a static FIB entry for its own MAC. VPP drops it when the
+            // BVI leaves; a VPP (or simulator) that keeps it would strand it, so remove it
+            // explicitly and accept "no such entry".
+            if let Some(d) = api.dump_interface(idx)? {
+                let entry = L2FibEntry {
+                    bd_id: id,
+                    mac: d.mac,
+                    sw_if_index: idx,
+                    static_mac: true,
+                    filter_mac: false,
+                    bvi_mac: true,
+                };
+                match api.add_del_l2fib(&entry, false) {
+                    Err(e) if e.retval_code() == Some(-6) => {}
+                    other => other?,
+                }
+            }
+        }
         Ok(())
     }
 }

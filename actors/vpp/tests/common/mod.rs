@@ -7,6 +7,7 @@
 
 #![allow(dead_code)]
 
+pub mod scenarios;
 pub mod sim_api;
 
 use std::sync::Arc;
@@ -252,6 +253,12 @@ pub fn snapshot(vpp: &Vpp) -> Vec<String> {
         ));
     }
     for (bd_id, mac, e) in vpp.l2fib_entries(u32::MAX) {
+        // A BVI's own entry carries the loopback's MAC, which depends on creation order.
+        let mac = if e.bvi_mac {
+            "<bvi-mac>".to_owned()
+        } else {
+            mac.to_string()
+        };
         out.push(format!(
             "fib {} {mac} {} static={} filter={} bvi={}",
             bd_name(bd_id),
