@@ -22,7 +22,7 @@ pub type TestError = Box<dyn std::error::Error + Send + Sync + 'static>;
 pub type TestResult<T = ()> = std::result::Result<T, TestError>;
 
 /// How long [`eventually`] waits by default.
-pub const DEADLINE: Duration = Duration::from_secs(20);
+pub const DEADLINE: Duration = Duration::from_secs(30);
 
 /// A key prefix no other test in this process or any other uses:
 /// `/vnf-agent/t<pid>x<n>/`, shaped like an agent's prefix.
