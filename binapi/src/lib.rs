@@ -12,6 +12,24 @@
 //! - [`server`]: the server end of the protocol, for simulators and test peers;
 //! - [`retval`]: VPP's return-code table; [`error`]: the crate's error type.
 //!
+//! Typical use: connect, choose the release module by the connection's message table, then speak that
+//! release's types.
+//!
+//! ```no_run
+//! # async fn example() -> Result<(), binapi::Error> {
+//! use binapi::{Client, Config, compat, vpp2306};
+//! let client = Client::connect(Config::new("/run/vpp/api.sock")).await?;
+//! let version = client.request(&vpp2306::ShowVersion {}).await?;
+//! let release = compat::choose_release(client.table(), Some(&version.version))?;
+//! if release.version == "23.06" {
+//!     let lo = client.request(&vpp2306::CreateLoopback::default()).await?;
+//!     let all = client.dump(&vpp2306::SwInterfaceDump::default()).await?;
+//!     println!("created {:?}, {} interfaces", lo.sw_if_index, all.len());
+//! }
+//! client.disconnect().await
+//! # }
+//! ```
+//!
 //! This crate deliberately has no actix and no agent logic: it moves typed messages to and from VPP, nothing more.
 
 pub mod codec;

@@ -167,23 +167,14 @@ async fn unanswered_requests_time_out_and_the_connection_survives() {
         ..Options::new(&vpp2306::RELEASE)
     };
     let _vpp = FakeVpp::start(&path, opts).await;
-    let cfg = binapi::Config {
-        request_timeout: Duration::from_millis(200),
-        ..config(&path)
-    };
-    let client = Client::connect(cfg).await.expect("connects");
+    let client = Client::connect(config(&path)).await.expect("connects");
+    let short = Duration::from_millis(200);
     let e = client
-        .request(&vpp2306::ShowVersion {})
+        .request_within(&vpp2306::ShowVersion {}, short)
         .await
         .expect_err("silent");
     assert!(
-        matches!(
-            e,
-            Error::Timeout {
-                msg: "show_version",
-                ..
-            }
-        ),
+        matches!(e, Error::Timeout { msg: "show_version", after } if after == short),
         "{e:?}"
     );
     assert!(e.is_retriable());
@@ -302,6 +293,7 @@ async fn a_healthy_vpp_passes_the_health_check() {
     let _vpp = FakeVpp::start(&path, Options::new(&vpp2306::RELEASE)).await;
     let cfg = binapi::Config {
         health_interval: Some(Duration::from_millis(5)),
+        health_timeout: Duration::from_secs(5),
         ..config(&path)
     };
     let client = Client::connect(cfg).await.expect("connects");
@@ -325,11 +317,7 @@ async fn a_batch_is_sent_at_once_and_each_entry_gets_its_own_result() {
         ..Options::new(&vpp2306::RELEASE)
     };
     let _vpp = FakeVpp::start(&path, opts).await;
-    let cfg = binapi::Config {
-        request_timeout: Duration::from_millis(300),
-        ..config(&path)
-    };
-    let client = Client::connect(cfg).await.expect("connects");
+    let client = Client::connect(config(&path)).await.expect("connects");
     let reqs: Vec<_> = (0..40u8).map(loopback).collect();
     let replies = client.request_batch(&reqs).await.expect("batch sent");
     for (tag, r) in replies.into_iter().enumerate() {
@@ -356,7 +344,13 @@ async fn a_batch_is_sent_at_once_and_each_entry_gets_its_own_result() {
         results[1]
     );
 
-    let silent = client
+    let impatient = Client::connect(binapi::Config {
+        request_timeout: Duration::from_millis(200),
+        ..config(&path)
+    })
+    .await
+    .expect("second connection");
+    let silent = impatient
         .request_batch(&[vpp2306::ShowVersion {}, vpp2306::ShowVersion {}])
         .await
         .expect("sent");

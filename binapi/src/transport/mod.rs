@@ -223,6 +223,15 @@ impl Client {
         request_on(&self.inner.shared, req, self.inner.config.request_timeout).await
     }
 
+    /// [`Client::request`] with its own timeout instead of the configured one.
+    pub async fn request_within<R: Request>(
+        &self,
+        req: &R,
+        timeout: Duration,
+    ) -> Result<R::Reply, Error> {
+        request_on(&self.inner.shared, req, timeout).await
+    }
+
     /// Sends all of `reqs` in one write, so they are in flight together, and waits for every reply under one
     /// deadline. The outer error concerns the whole batch (unknown message, closed connection, a value that
     /// cannot be encoded); each entry carries its own result (a `retval`, a timeout, a disconnect).
