@@ -6,7 +6,7 @@
 //! acknowledged: group commit, so concurrent writers share an fsync and every acknowledged
 //! write survives `kill -9`. Each change gets the next revision from a counter stored in the
 //! same file, so revisions stay valid across restarts. Committed batches are published to the
-//! watches through [`crate::hub`].
+//! watches through the crate's hub module.
 //!
 //! Deliberately not here: reading Go bbolt files (an import tool could use bbolt-rs) and the
 //! `filter-duplicate-notifications` option (puts of an unchanged value are reported).

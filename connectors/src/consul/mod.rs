@@ -1,4 +1,4 @@
-//! The Consul backend: the thin KV client in [`client`], keys with their leading `/` trimmed
+//! The Consul backend: the thin KV client in `client.rs`, keys with their leading `/` trimmed
 //! as Ligato does (`transformKey`), and watches by blocking queries
 //! (`GET /v1/kv/<prefix>?recurse&index=<last>&wait=<wait>`).
 //!

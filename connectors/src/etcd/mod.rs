@@ -1,6 +1,6 @@
 //! The etcd v3 backend on `etcd-client`: get/put/delete with an operation timeout, snapshots
 //! read page by page at one revision, and watches with `prev_kv` from the snapshot's
-//! revision + 1 that reconnect by themselves (see [`watch`]).
+//! revision + 1 that reconnect by themselves (see `watch.rs`).
 //!
 //! Deliberately not here: TLS (this build of etcd-client has no TLS feature; asking for it is
 //! an `Unsupported` error), leases and sessions, and the status-check probe that triggers an
