@@ -13,4 +13,5 @@ pub mod runtime;
 pub mod scheduler;
 pub mod startup;
 pub mod stores;
+pub mod vpp_conn;
 pub mod watcher;

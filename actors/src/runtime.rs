@@ -9,6 +9,7 @@ use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;
 
+use actix::Actor;
 use config::AgentConfig;
 use kvscheduler::{Descriptor, RetryPolicy, Scheduler, SchedulerConfig, SystemClock};
 use messages::{MicroserviceLabel, Registry};
@@ -63,8 +64,36 @@ pub fn scheduler_factory(
     })
 }
 
-/// Runs the agent until SIGINT or SIGTERM.
-pub fn run(cfg: AgentConfig, descriptors: Vec<Arc<dyn Descriptor>>) -> anyhow::Result<()> {
+/// The binary API client settings from the `govpp` plugin config. Requests wait at least 5 s
+/// (Ligato's 1 s `reply-timeout` is too short for large dumps, which are one request here).
+pub fn binapi_config(cfg: &AgentConfig) -> binapi::Config {
+    let g = &cfg.govpp.config;
+    let mut c = binapi::Config::new(g.binapi_socket_path.clone());
+    c.request_timeout = g.reply_timeout.max(Duration::from_secs(5));
+    c.health_interval =
+        (!g.health_check_probe_interval.is_zero()).then_some(g.health_check_probe_interval);
+    c.health_timeout = g.health_check_reply_timeout.max(Duration::from_millis(100));
+    c
+}
+
+/// Runs the agent until SIGINT or SIGTERM: connects to VPP first (retrying until a compatible
+/// VPP answers, as Ligato's govppmux does), then starts the actors with the VPP descriptors
+/// and `extra` descriptors registered.
+pub fn run(cfg: AgentConfig, extra: Vec<Arc<dyn Descriptor>>) -> anyhow::Result<()> {
+    let vpp_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("vpp-io")
+        .enable_all()
+        .build()?;
+    let bcfg = binapi_config(&cfg);
+    let (client, api) = vpp_rt.block_on(crate::vpp_conn::connect_vpp(
+        bcfg.clone(),
+        vpp_rt.handle().clone(),
+        Duration::from_secs(2),
+    ));
+    let api = vpp::ApiHandle::new(api);
+    let mut descriptors = vpp::descriptors::all(&api);
+    descriptors.extend(extra);
     let label = MicroserviceLabel::new(cfg.microservice_label.clone())?;
     let stores = crate::stores::backend_options(&cfg)
         .map_err(anyhow::Error::msg)?
@@ -81,8 +110,17 @@ pub fn run(cfg: AgentConfig, descriptors: Vec<Arc<dyn Descriptor>>) -> anyhow::R
         observers: Vec::new(),
     };
     let system = actix::System::new();
+    let vpp_handle = vpp_rt.handle().clone();
     system.block_on(async move {
         let agent = Agent::start(spec);
+        let _vpp = crate::vpp_conn::VppConnection::new(
+            bcfg,
+            vpp_handle,
+            api,
+            client,
+            agent.scheduler.clone().recipient(),
+        )
+        .start();
         tracing::info!(?agent, "Agent started.");
         wait_for_signal().await;
         tracing::info!("Stopping: finishing the transaction in hand.");
@@ -94,6 +132,8 @@ pub fn run(cfg: AgentConfig, descriptors: Vec<Arc<dyn Descriptor>>) -> anyhow::R
             })
             .await;
     });
+    // The VPP runtime is dropped outside any async context (tokio requires it).
+    vpp_rt.shutdown_background();
     Ok(())
 }
 
