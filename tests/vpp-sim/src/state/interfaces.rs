@@ -3,7 +3,6 @@
 //! MAC, MTU, tags, addresses and table bindings, and what deleting an interface takes with it
 //! (bridge membership, addresses, neighbours, cross-connects; not L2 FIB entries).
 
-use std::collections::BTreeSet;
 use std::net::IpAddr;
 
 use super::{Mac, NONE, Retval, Vpp, VppResult};
@@ -130,9 +129,18 @@ fn pseudo_random_mac(prefix: [u8; 2], seed: u32) -> Mac {
     Mac([prefix[0], prefix[1], s[0], s[1], s[2], s[3]])
 }
 
+/// The lowest value in `0..max` not in `used`: a bitmap as large as the number of used
+/// values suffices (the answer is at most that number), so no set is built.
 fn lowest_free(used: impl Iterator<Item = u32>, max: u32) -> Option<u32> {
-    let used: BTreeSet<u32> = used.collect();
-    (0..max).find(|i| !used.contains(i))
+    let used: Vec<u32> = used.collect();
+    let mut taken = vec![false; used.len() + 1];
+    for u in used {
+        if let Some(slot) = taken.get_mut(u as usize) {
+            *slot = true;
+        }
+    }
+    let free = taken.iter().position(|t| !t)? as u32;
+    (free < max).then_some(free)
 }
 
 impl Vpp {
