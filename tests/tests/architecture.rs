@@ -63,6 +63,30 @@ const RULES: &[(&str, &[&str], &[&str])] = &[
         &["vpp-agent-messages", "vpp-agent-config"],
         &["actix", "actix-rt", "actix-web"],
     ),
+    (
+        "vpp-agent-vpp",
+        &[
+            "vpp-agent-messages",
+            "vpp-agent-kvscheduler",
+            "vpp-agent-binapi",
+            "vpp-agent-config",
+        ],
+        &["actix", "actix-rt", "actix-web"],
+    ),
+    (
+        "vpp-agent-linux",
+        &[
+            "vpp-agent-messages",
+            "vpp-agent-kvscheduler",
+            "vpp-agent-config",
+        ],
+        &["actix", "actix-rt", "actix-web"],
+    ),
+    (
+        "vpp-sim",
+        &["vpp-agent-binapi"],
+        &["actix", "actix-rt", "actix-web"],
+    ),
 ];
 
 #[test]
