@@ -5,10 +5,10 @@
 //! - [`netlink::Netlink`]: typed netlink operations, each run by a worker thread that entered
 //!   the target namespace before opening its socket.
 //! - [`ns::NsRef`]: Ligato's namespace references (NSID, PID, FD, MICROSERVICE).
-//! - [`descriptor`]: `linux-namespace`, `linux-interface`, `linux-interface-address`,
-//!   `linux-route`, `linux-arp`.
-//! - [`LinuxPlugin`]: builds and registers the descriptors; [`watcher::NamespaceWatcher`]
-//!   reports namespaces that appear later.
+//! - [`descriptor`]: `linux-namespace`, `linux-interface-watcher`, `linux-interface`,
+//!   `linux-interface-address`, `linux-route`, `linux-arp`.
+//! - [`LinuxPlugin`]: builds and registers the descriptors; [`watcher::Watcher`] reports
+//!   namespaces and host interfaces that appear later.
 //!
 //! No actix and no shelling out. The crate never creates or deletes namespaces: a missing
 //! namespace is a missing dependency.
@@ -30,4 +30,4 @@ pub use netlink::types::{
 pub use netlink::{Netlink, NetlinkConfig};
 pub use ns::{NsRef, WatchedNamespaces};
 pub use plugin::LinuxPlugin;
-pub use watcher::{NamespaceEvent, NamespaceWatcher};
+pub use watcher::{WatchEvent, Watched, Watcher};

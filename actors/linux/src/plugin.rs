@@ -15,13 +15,14 @@ use tokio::sync::mpsc;
 
 use crate::descriptor::address::AddressDescriptor;
 use crate::descriptor::arp::ArpDescriptor;
+use crate::descriptor::host_interface::HostInterfaceDescriptor;
 use crate::descriptor::interface::{InterfaceDescriptor, VppTapNames};
 use crate::descriptor::namespace::NamespaceDescriptor;
 use crate::descriptor::route::RouteDescriptor;
 use crate::index::IfIndex;
 use crate::netlink::Netlink;
 use crate::ns::WatchedNamespaces;
-use crate::watcher::{NamespaceEvent, NamespaceWatcher};
+use crate::watcher::{WatchEvent, Watcher};
 
 /// The Linux plugin's descriptors and their shared state.
 #[derive(Clone)]
@@ -83,6 +84,7 @@ impl LinuxPlugin {
     pub fn descriptors(&self) -> Vec<Arc<dyn Descriptor>> {
         vec![
             Arc::new(NamespaceDescriptor::new(self.watched.clone())),
+            Arc::new(HostInterfaceDescriptor::new(self.netlink.clone())),
             Arc::new(InterfaceDescriptor::new(
                 self.netlink.clone(),
                 self.index.clone(),
@@ -118,11 +120,12 @@ impl LinuxPlugin {
         Ok(true)
     }
 
-    /// Starts the namespace watcher over this plugin's watched namespaces.
-    pub fn watch_namespaces(
+    /// Starts the watcher of namespaces and default-namespace links; answer each event with
+    /// a downstream resync.
+    pub fn watch(
         &self,
         interval: Duration,
-    ) -> std::io::Result<(NamespaceWatcher, mpsc::UnboundedReceiver<NamespaceEvent>)> {
-        NamespaceWatcher::start(self.watched.clone(), interval)
+    ) -> std::io::Result<(Watcher, mpsc::UnboundedReceiver<WatchEvent>)> {
+        Watcher::start(self.watched.clone(), self.netlink.clone(), interval)
     }
 }

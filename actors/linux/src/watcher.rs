@@ -1,11 +1,16 @@
-//! [`NamespaceWatcher`]: a thread that polls the namespaces the configuration refers to
-//! (and every named namespace) and reports each one that appears or disappears as a
-//! [`NamespaceEvent`]. Whoever runs the scheduler answers an event with a downstream resync,
-//! whose retrieve makes the namespace key exist (or vanish), so the values waiting for it are
+//! [`Watcher`]: a thread that polls what the Linux plugin observes but does not configure,
+//! and reports every change as a [`WatchEvent`]:
+//! - the namespaces the configuration refers to, and every named namespace
+//!   (`linux/namespace/...`, `linux/microservice/...`);
+//! - the links of the agent's own namespace (`linux/interface/host-name/<name>`).
+//!
+//! Whoever runs the scheduler answers an event with a downstream resync, whose retrieve makes
+//! the key exist (or vanish), so values waiting for a namespace or a host interface are
 //! created (or withdrawn) without a restart.
 //!
 //! Polling, not inotify: PID references live in /proc, which inotify cannot watch. It does
-//! not touch the scheduler itself and never enters a namespace.
+//! not touch the scheduler itself and never enters a namespace (links are read through the
+//! netlink layer).
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -16,38 +21,58 @@ use std::time::Duration;
 use messages::Key;
 use tokio::sync::mpsc;
 
+use crate::descriptor::host_name_key;
+use crate::netlink::Netlink;
 use crate::ns::{NsRef, WatchedNamespaces};
 
-/// A namespace appeared (`present`) or disappeared.
+/// What a [`WatchEvent`] is about.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Watched {
+    Namespace(NsRef),
+    /// A link of the default namespace, by kernel name.
+    HostInterface(String),
+}
+
+impl Watched {
+    /// The key that stands for it in the scheduler.
+    pub fn key(&self) -> Option<Key> {
+        match self {
+            Watched::Namespace(ns) => ns.key(),
+            Watched::HostInterface(name) => Some(host_name_key(name)),
+        }
+    }
+}
+
+/// Something appeared (`present`) or disappeared.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NamespaceEvent {
-    pub ns: NsRef,
-    /// The key that stands for the namespace (`linux/namespace/...`).
+pub struct WatchEvent {
+    pub what: Watched,
     pub key: Key,
     pub present: bool,
 }
 
 /// The polling thread; dropping it stops the thread.
 #[derive(Debug)]
-pub struct NamespaceWatcher {
+pub struct Watcher {
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
 
-impl NamespaceWatcher {
-    /// Starts polling every `interval`. The first poll reports every namespace present.
+impl Watcher {
+    /// Starts polling every `interval`. The first poll reports everything present.
     pub fn start(
-        watched: WatchedNamespaces,
+        namespaces: WatchedNamespaces,
+        netlink: Netlink,
         interval: Duration,
-    ) -> std::io::Result<(NamespaceWatcher, mpsc::UnboundedReceiver<NamespaceEvent>)> {
+    ) -> std::io::Result<(Watcher, mpsc::UnboundedReceiver<WatchEvent>)> {
         let (tx, rx) = mpsc::unbounded_channel();
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         let thread = std::thread::Builder::new()
-            .name("linux-ns-watch".into())
-            .spawn(move || run(&watched, interval, &flag, &tx))?;
+            .name("linux-watch".into())
+            .spawn(move || run(&namespaces, &netlink, interval, &flag, &tx))?;
         Ok((
-            NamespaceWatcher {
+            Watcher {
                 stop,
                 thread: Some(thread),
             },
@@ -56,39 +81,64 @@ impl NamespaceWatcher {
     }
 }
 
-impl Drop for NamespaceWatcher {
+impl Drop for Watcher {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
         if let Some(t) = self.thread.take() {
             t.thread().unpark();
             if t.join().is_err() {
-                tracing::warn!("the namespace watcher thread panicked");
+                tracing::warn!("The Linux watcher thread panicked.");
             }
         }
     }
 }
 
+/// Everything observed right now. A failed link dump keeps the links seen last time, so a
+/// transient netlink error is not reported as every link vanishing.
+fn observe(
+    namespaces: &WatchedNamespaces,
+    netlink: &Netlink,
+    known: &BTreeSet<Watched>,
+) -> BTreeSet<Watched> {
+    let mut now: BTreeSet<Watched> = namespaces
+        .snapshot()
+        .into_iter()
+        .filter(NsRef::exists)
+        .map(Watched::Namespace)
+        .collect();
+    match netlink.links(&NsRef::Default) {
+        Ok(links) => now.extend(links.into_iter().map(|l| Watched::HostInterface(l.name))),
+        Err(e) => {
+            tracing::warn!(error = %e, "Cannot list the links of the default namespace.");
+            now.extend(
+                known
+                    .iter()
+                    .filter(|w| matches!(w, Watched::HostInterface(_)))
+                    .cloned(),
+            );
+        }
+    }
+    now
+}
+
 fn run(
-    watched: &WatchedNamespaces,
+    namespaces: &WatchedNamespaces,
+    netlink: &Netlink,
     interval: Duration,
     stop: &AtomicBool,
-    tx: &mpsc::UnboundedSender<NamespaceEvent>,
+    tx: &mpsc::UnboundedSender<WatchEvent>,
 ) {
-    let mut known: BTreeSet<NsRef> = BTreeSet::new();
+    let mut known: BTreeSet<Watched> = BTreeSet::new();
     while !stop.load(Ordering::SeqCst) {
-        let present: BTreeSet<NsRef> = watched
-            .snapshot()
-            .into_iter()
-            .filter(NsRef::exists)
-            .collect();
-        let appeared = present.difference(&known).map(|ns| (ns, true));
-        let vanished = known.difference(&present).map(|ns| (ns, false));
-        for (ns, present) in appeared.chain(vanished) {
-            let Some(key) = ns.key() else {
+        let now = observe(namespaces, netlink, &known);
+        let appeared = now.difference(&known).map(|w| (w, true));
+        let vanished = known.difference(&now).map(|w| (w, false));
+        for (what, present) in appeared.chain(vanished) {
+            let Some(key) = what.key() else {
                 continue;
             };
-            let ev = NamespaceEvent {
-                ns: ns.clone(),
+            let ev = WatchEvent {
+                what: what.clone(),
                 key,
                 present,
             };
@@ -96,7 +146,7 @@ fn run(
                 return;
             }
         }
-        known = present;
+        known = now;
         std::thread::park_timeout(interval);
     }
 }

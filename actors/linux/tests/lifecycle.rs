@@ -8,9 +8,12 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{TestNs, unique};
+use std::time::Duration;
+
+use common::{LinkGuard, TestNs, eventually, ip, unique};
 use config::LinuxIfPluginConfig;
 use kvscheduler::{Scheduler, SchedulerConfig, SystemClock, Txn, ValueState};
+use linux::descriptor::host_name_key;
 use linux::descriptor::interface::spec::parked_name;
 use linux::{LinuxPlugin, Netlink};
 use messages::proto::ligato::linux::namespace::{NetNamespace, net_namespace::ReferenceType};
@@ -47,7 +50,10 @@ fn veth_model(name: &str, peer: &str, ns: &TestNs, addrs: &[&str]) -> Interface 
 }
 
 fn scheduler() -> Scheduler {
-    let p = LinuxPlugin::new(Netlink::default(), unique("lbl"));
+    scheduler_with(&LinuxPlugin::new(Netlink::default(), unique("lbl")))
+}
+
+fn scheduler_with(p: &LinuxPlugin) -> Scheduler {
     let config = SchedulerConfig {
         print_txn_summary: false,
         ..SchedulerConfig::default()
@@ -224,4 +230,50 @@ fn a_first_veth_end_alone_is_created_with_its_peer_parked() {
             .is_ok()
     );
     assert_eq!(a.links(), vec!["lo".to_owned()]);
+}
+
+#[test]
+fn an_existing_interface_in_the_default_namespace_waits_for_its_link() {
+    let (host, peer) = (unique("hx"), unique("hy"));
+    let _guard = LinkGuard(host.clone());
+    let p = LinuxPlugin::new(Netlink::default(), unique("lbl"));
+    let mut s = scheduler_with(&p);
+    let (_watcher, mut events) = p.watch(Duration::from_millis(50)).expect("watcher");
+    let ext = kv(Interface {
+        name: "host-ext".into(),
+        r#type: Type::Existing as i32,
+        host_if_name: host.clone(),
+        enabled: true,
+        mtu: 1420,
+        ..Default::default()
+    });
+    apply(&mut s, &[&ext]);
+    let st = s.value_status(&ext.0);
+    assert_eq!(st.state, ValueState::Pending);
+    assert_eq!(st.details, vec!["host-interface-exists".to_owned()]);
+
+    ip(&["link", "add", &host, "type", "veth", "peer", "name", &peer]).expect("link by hand");
+    let key = host_name_key(&host);
+    let seen = eventually(Duration::from_secs(10), || {
+        std::iter::from_fn(|| events.try_recv().ok()).any(|e| e.key == key && e.present)
+    });
+    assert!(seen, "the watcher did not report {key}");
+    let report = s.commit(Txn::downstream_resync()).expect("resync");
+    assert!(report.is_ok(), "{:?}", report.failed);
+    assert_eq!(s.value_status(&ext.0).state, ValueState::Configured);
+    let shown = ip(&["-o", "link", "show", "dev", &host]).expect("ip link");
+    assert!(
+        shown.contains("mtu 1420") && shown.contains(",UP"),
+        "{shown}"
+    );
+
+    assert!(
+        s.commit(Txn::nb().delete(ext.0.clone()))
+            .expect("commit")
+            .is_ok()
+    );
+    assert!(
+        common::default_has_link(&host),
+        "an EXISTING link is never deleted"
+    );
 }

@@ -4,6 +4,7 @@
 //! | descriptor | keys |
 //! |---|---|
 //! | `linux-namespace` | `linux/namespace/<TYPE>/<ref>`, `linux/microservice/<label>` (OBTAINED) |
+//! | `linux-interface-watcher` | `linux/interface/host-name/<host-name>` (default namespace, OBTAINED) |
 //! | `linux-interface` | `config/linux/interfaces/v2/interface/<name>` |
 //! | `linux-interface-address` | `linux/interface/<if>/address/<source>/<addr>` (derived) |
 //! | `linux-route` | `config/linux/l3/v2/route/<dst>/<len>/<if>` |
@@ -14,6 +15,7 @@
 
 pub mod address;
 pub mod arp;
+pub mod host_interface;
 pub mod interface;
 pub mod namespace;
 pub mod route;
@@ -32,6 +34,8 @@ pub const INTERFACE_PREFIX: &str = "config/linux/interfaces/v2/interface/";
 pub const ROUTE_PREFIX: &str = "config/linux/l3/v2/route/";
 /// NB prefix of Linux ARP entries.
 pub const ARP_PREFIX: &str = "config/linux/l3/v2/arp/";
+/// Prefix of the links of the default namespace, by kernel name.
+pub const HOST_NAME_PREFIX: &str = "linux/interface/host-name/";
 /// NB prefix of VPP interfaces (TAP_TO_VPP depends on one).
 pub const VPP_INTERFACE_PREFIX: &str = "config/vpp/v2/interfaces/";
 
@@ -40,6 +44,7 @@ pub const ADDRESS_DESCRIPTOR: &str = "linux-interface-address";
 pub const ROUTE_DESCRIPTOR: &str = "linux-route";
 pub const ARP_DESCRIPTOR: &str = "linux-arp";
 pub const NAMESPACE_DESCRIPTOR: &str = "linux-namespace";
+pub const HOST_INTERFACE_DESCRIPTOR: &str = "linux-interface-watcher";
 
 /// `config/linux/interfaces/v2/interface/<name>`
 pub fn interface_key(name: &str) -> Key {
@@ -68,6 +73,11 @@ pub fn parse_address_key(key: &str) -> Option<(&str, &str, &str)> {
     let (name, rest) = rest.split_once("/address/")?;
     let (source, addr) = rest.split_once('/')?;
     (!name.is_empty() && !addr.is_empty()).then_some((name, source, addr))
+}
+
+/// `linux/interface/host-name/<host-name>`
+pub fn host_name_key(host: &str) -> Key {
+    Key::new(format!("{HOST_NAME_PREFIX}{host}"))
 }
 
 /// `config/vpp/v2/interfaces/<name>`

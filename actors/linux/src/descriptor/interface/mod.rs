@@ -10,6 +10,8 @@
 //!   parked (down, under a temporary name) in its own namespace; the second end's create
 //!   moves it to its namespace and names it. Deleting the second end parks it again.
 //! - TAP_TO_VPP: `vpp-tap-interface-exists` -> `config/vpp/v2/interfaces/<vpp_tap_if_name>`.
+//! - EXISTING in the default namespace: `host-interface-exists` ->
+//!   `linux/interface/host-name/<host_if_name>` (elsewhere, a missing link fails retriably).
 //! - a namespace other than the default: `namespace-exists` -> `linux/namespace/<TYPE>/<ref>`
 //!   (`microservice-available` -> `linux/microservice/<label>` for MICROSERVICE).
 //!
@@ -30,7 +32,7 @@ use messages::value::downcast;
 use messages::{Key, Value};
 
 use super::{
-    INTERFACE_DESCRIPTOR, INTERFACE_PREFIX, interface_address_key, interface_key,
+    INTERFACE_DESCRIPTOR, INTERFACE_PREFIX, host_name_key, interface_address_key, interface_key,
     interface_state_key, vpp_interface_key,
 };
 use crate::error::LinuxError;
@@ -277,6 +279,10 @@ impl Descriptor for InterfaceDescriptor {
             IfKind::TapToVpp { vpp_tap } => deps.push(Dependency::on_key(
                 "vpp-tap-interface-exists",
                 vpp_interface_key(vpp_tap),
+            )),
+            IfKind::Existing if s.ns == NsRef::Default => deps.push(Dependency::on_key(
+                "host-interface-exists",
+                host_name_key(&s.host),
             )),
             _ => {}
         }
