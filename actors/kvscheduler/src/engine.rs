@@ -86,18 +86,21 @@ impl<'a> Engine<'a> {
     /// Sets a desired value without queueing it (see [`Engine::push`]).
     /// Returns false when the input changes nothing.
     pub fn stage(&mut self, key: &Key, value: Option<Value>) -> bool {
-        match self.graph.nodes.get(key) {
+        let idx = match self.graph.nodes.get(key) {
             None if value.is_none() => return false,
             None => {
-                let node = Node::new(self.reg.find(key), Origin::FromNb);
-                self.graph.nodes.insert(key.clone(), node);
+                let idx = self.reg.find(key);
+                self.graph
+                    .nodes
+                    .insert(key.clone(), Node::new(idx, Origin::FromNb));
+                idx
             }
             // OBTAINED values are never removed, and derived keys belong to their parent.
             Some(n) if n.origin == Origin::FromSb && value.is_none() => return false,
             Some(n) if n.is_derived() => return false,
-            Some(_) => {}
-        }
-        let desc = self.desc(key);
+            Some(n) => n.descriptor,
+        };
+        let desc = self.reg.get(idx).cloned();
         let Some(node) = self.graph.nodes.get_mut(key) else {
             return false;
         };
@@ -114,7 +117,7 @@ impl<'a> Engine<'a> {
         }
         node.origin = Origin::FromNb;
         self.touched.insert(key.clone(), node.desired.is_some());
-        self.assign(key, value);
+        self.assign_with(key, desc.as_ref(), value);
         true
     }
 
@@ -133,7 +136,11 @@ impl<'a> Engine<'a> {
     /// Sets the desired value and recomputes validation and dependencies.
     pub fn assign(&mut self, key: &Key, value: Option<Value>) {
         let desc = self.desc(key);
-        let (invalid, deps) = match (&value, &desc) {
+        self.assign_with(key, desc.as_ref(), value);
+    }
+
+    fn assign_with(&mut self, key: &Key, desc: Option<&Arc<dyn Descriptor>>, value: Option<Value>) {
+        let (invalid, deps) = match (&value, desc) {
             (Some(v), Some(d)) => match d.validate(key, v) {
                 Ok(()) => (None, d.dependencies(key, v)),
                 Err(KvError::InvalidValue { reason, fields }) => (
@@ -144,11 +151,7 @@ impl<'a> Engine<'a> {
             },
             _ => (None, Vec::new()),
         };
-        if let Some(node) = self.graph.nodes.get_mut(key) {
-            node.desired = value;
-            node.invalid = invalid;
-        }
-        self.graph.set_deps(key, deps);
+        self.graph.set_desired(key, value, invalid, deps);
     }
 
     fn prev(&self, key: &Key, value: Option<Value>) -> Prev {
@@ -220,10 +223,13 @@ impl<'a> Engine<'a> {
             }
             return;
         }
-        let deps_ok = self.graph.deps_ok(key);
+        let deps_ok = node.deps.iter().all(|d| self.graph.satisfied(&d.target));
+        let desc = self.reg.get(node.descriptor).cloned();
         let Some(applied) = applied else {
             if deps_ok {
-                self.create(key, false);
+                if let Some(desc) = desc {
+                    self.create_with(key, desc, desired, false);
+                }
             } else {
                 self.settle_noop(key, ValueState::Pending);
             }
@@ -233,7 +239,7 @@ impl<'a> Engine<'a> {
             self.cascade(key, Reason::Pending);
             return;
         }
-        let Some(desc) = self.desc(key) else {
+        let Some(desc) = desc else {
             return;
         };
         if desc.equivalent(key, &applied, &desired) {
@@ -286,7 +292,7 @@ impl<'a> Engine<'a> {
         };
         let prev = self.prev(key, None);
         let error = match state {
-            ValueState::Invalid => node.invalid.as_ref().map(|(r, _)| r.clone()),
+            ValueState::Invalid => node.invalid.as_ref().map(|b| b.0.clone()),
             _ => None,
         };
         let had_value = self.touched.get(key).copied();
@@ -344,7 +350,6 @@ impl<'a> Engine<'a> {
         if let Some(n) = self.graph.nodes.get_mut(key) {
             n.state = ValueState::Failed;
             n.error = Some(err.to_string());
-            n.retriable = retriable;
             n.last_op = op;
         }
         self.failed.push(FailedOp {
@@ -361,6 +366,10 @@ impl<'a> Engine<'a> {
         ) else {
             return;
         };
+        self.create_with(key, desc, value, recreate);
+    }
+
+    fn create_with(&mut self, key: &Key, desc: Arc<dyn Descriptor>, value: Value, recreate: bool) {
         let prev = self.prev(key, None);
         let res = if self.simulate {
             Ok(None)
@@ -620,7 +629,7 @@ impl<'a> Engine<'a> {
             Some(Reason::Pending) => (ValueState::Pending, None),
             Some(Reason::Invalid) => (
                 ValueState::Invalid,
-                node.invalid.as_ref().map(|(r, _)| r.clone()),
+                node.invalid.as_ref().map(|b| b.0.clone()),
             ),
             None if parent_doomed || not_desired => (ValueState::Removed, None),
             None => (ValueState::Pending, None),

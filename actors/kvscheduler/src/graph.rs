@@ -35,9 +35,9 @@ pub(crate) struct Node {
     pub applied_deps: Vec<Dependency>,
     pub state: ValueState,
     pub error: Option<String>,
-    pub retriable: bool,
-    /// Validation failure of the desired value: reason and fields.
-    pub invalid: Option<(String, Vec<String>)>,
+    /// Validation failure of the desired value: reason and fields (boxed: rare, and the
+    /// node map stores nodes inline).
+    pub invalid: Option<Box<(String, Vec<String>)>>,
     pub last_op: TxnOperation,
     /// A derived value without a descriptor: exists together with its parent.
     pub is_property: bool,
@@ -57,7 +57,6 @@ impl Node {
             applied_deps: Vec::new(),
             state: ValueState::Nonexistent,
             error: None,
-            retriable: false,
             invalid: None,
             last_op: TxnOperation::Undefined,
             is_property: false,
@@ -136,6 +135,11 @@ impl Nodes {
 
     pub fn len(&self) -> usize {
         self.map.len()
+    }
+
+    /// Room for `additional` more nodes, so that a large resync does not rehash repeatedly.
+    pub fn reserve(&mut self, additional: usize) {
+        self.map.reserve(additional);
     }
 
     /// All nodes, in no particular order.
@@ -252,10 +256,10 @@ impl Graph {
             .collect()
     }
 
-    pub fn deps_ok(&self, key: &Key) -> bool {
-        self.nodes
-            .get(key)
-            .is_none_or(|n| n.deps.iter().all(|d| self.satisfied(&d.target)))
+    /// Room for `additional` more values in the node map and the available set.
+    pub fn reserve(&mut self, additional: usize) {
+        self.nodes.reserve(additional);
+        self.available.reserve(additional);
     }
 
     /// Would the applied value of `key` be stranded (a dependency of what is in the
@@ -288,11 +292,40 @@ impl Graph {
 
     /// Replaces the dependencies of the desired value of `key`.
     pub fn set_deps(&mut self, key: &Key, deps: Vec<Dependency>) {
-        self.unindex_node(key);
-        if let Some(n) = self.nodes.get_mut(key) {
-            n.deps = deps;
+        let Some(n) = self.nodes.get_mut(key) else {
+            return;
+        };
+        let old = std::mem::replace(&mut n.deps, deps);
+        if old.is_empty() && n.deps.is_empty() {
+            return;
         }
-        self.index_node(key);
+        let applied = n.applied_deps.clone();
+        let new = n.deps.clone();
+        for d in old.iter().chain(&applied) {
+            self.unindex(key, d);
+        }
+        for d in new.iter().chain(&applied) {
+            self.index(key, d);
+        }
+    }
+
+    /// Sets the desired value of `key` with its validation result and dependencies.
+    pub fn set_desired(
+        &mut self,
+        key: &Key,
+        value: Option<messages::Value>,
+        invalid: Option<(String, Vec<String>)>,
+        deps: Vec<Dependency>,
+    ) {
+        let Some(n) = self.nodes.get_mut(key) else {
+            return;
+        };
+        n.desired = value;
+        n.invalid = invalid.map(Box::new);
+        if n.deps.is_empty() && deps.is_empty() {
+            return;
+        }
+        self.set_deps(key, deps);
     }
 
     /// The applied value now has the desired value's dependencies (after create or update).
@@ -434,7 +467,7 @@ mod tests {
         assert!(g.dependents(&k("y/1")).is_empty());
         assert_eq!(g.missing_deps(&k("c")), vec!["any-x".to_owned()]);
         g.set_available(&k("x/1"), true);
-        assert!(g.deps_ok(&k("c")));
+        assert!(g.missing_deps(&k("c")).is_empty());
         g.remove(&k("c"));
         assert!(g.dependents(&k("x/1")).is_empty());
         assert!(g.prefix_lens.is_empty());

@@ -167,7 +167,8 @@ fn link_derived(graph: &mut Graph, reg: &Registry, retrievable: &HashSet<usize>)
 }
 
 /// Queues a resync: with `desired`, NB's complete state replaces the current one; with
-/// `snap`, the dataplane state is folded in first. Removals run before creations.
+/// `snap`, the dataplane state is folded in first. Removals run first (in key order), then
+/// the desired values in the order given.
 pub(crate) fn apply(
     engine: &mut Engine<'_>,
     reg: &Registry,
@@ -179,6 +180,8 @@ pub(crate) fn apply(
     }
     let mut puts: Vec<Key> = Vec::new();
     if let Some(desired) = desired {
+        let new = desired.len().saturating_sub(engine.graph.nodes.len());
+        engine.graph.reserve(new);
         let wanted: HashMap<&Key, &Option<Value>> = desired.iter().map(|(k, v)| (k, v)).collect();
         let unwanted: Vec<Key> = engine.graph.nodes.sorted_keys(|k, n| {
             n.parent.is_none() && n.origin != Origin::FromSb && !wanted.contains_key(k)
@@ -186,9 +189,13 @@ pub(crate) fn apply(
         for k in &unwanted {
             engine.stage(k, None);
         }
-        let mut keys: Vec<&Key> = wanted.keys().copied().collect();
-        keys.sort_unstable();
-        for k in keys {
+        // In the order given (a repeated key keeps its first position and its last value):
+        // deterministic for the caller without sorting 100,000 keys.
+        let mut seen: HashSet<&Key> = HashSet::default();
+        for (k, _) in desired {
+            if !seen.insert(k) {
+                continue;
+            }
             let v = wanted.get(k).and_then(|v| (*v).clone());
             engine.stage(k, v);
             puts.push(k.clone());

@@ -86,7 +86,7 @@ pub(crate) fn value_status(graph: &Graph, key: &Key) -> ValueStatus {
         ValueState::Invalid => node
             .invalid
             .as_ref()
-            .map(|(_, f)| f.clone())
+            .map(|b| b.1.clone())
             .unwrap_or_default(),
         _ => Vec::new(),
     };
