@@ -102,6 +102,7 @@ impl EmbeddedBackend {
     /// to release it.
     pub async fn open(options: EmbeddedOptions) -> Result<Self> {
         let path = options.db_path.clone();
+        let capacity = options.notify_capacity.max(1);
         let db = tokio::task::spawn_blocking(move || open_db(&options))
             .await
             .map_err(|e| ConnectorError::Database {
@@ -109,7 +110,7 @@ impl EmbeddedBackend {
                 source: Box::new(e),
             })??;
         let db = Arc::new(db);
-        let (hub, _) = broadcast::channel(1024);
+        let (hub, _) = broadcast::channel(capacity);
         let (tx, rx) = std::sync::mpsc::channel();
         let writer_db = db.clone();
         let writer_hub = hub.clone();

@@ -211,3 +211,28 @@ async fn a_file_broken_at_start_is_reported_to_a_new_watch() -> TestResult {
     .await?;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_status_file_inside_a_configuration_directory_is_not_read_back() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let mut o = FileDbOptions::new([dir.path()]);
+    o.status_path = Some(dir.path().join("status.json"));
+    let b = FileDbBackend::open(o).await?;
+    let mut f = follow(&b, "/vnf-agent/").await?;
+    b.put("/vnf-agent/vpp1/status/s", v("up")).await?;
+    editor_write(
+        &dir.path().join("c.json"),
+        &format!(r#"{{"data":[{{"key":"{P}c","value":{{"name":"c"}}}}]}}"#),
+    )?;
+    f.until("the config file", DEADLINE, |view| {
+        view.get(&format!("{P}c")).is_some()
+    })
+    .await?;
+    assert_eq!(
+        f.view.entries().len(),
+        1,
+        "the status key must not enter the view: {:?}",
+        f.view.entries().keys()
+    );
+    Ok(())
+}
