@@ -406,7 +406,7 @@ fn show_ip_neighbors(vpp: &Vpp) -> String {
                 0.0,
                 n.ip,
                 flags,
-                n.mac,
+                n.mac.to_string(),
                 vpp.name_or_stale(n.sw_if_index)
             ));
         }

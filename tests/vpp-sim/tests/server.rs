@@ -18,8 +18,6 @@ use vpp_sim::server::TableError;
 use vpp_sim::{FailSpec, Options, SimError, SimHandle};
 
 const WAIT: Duration = Duration::from_secs(5);
-/// How long a test waits to be sure nothing arrives.
-const SILENCE: Duration = Duration::from_millis(300);
 
 /// `sw_interface_set_vxlan_bypass`: in 23.06's table, but not handled by the simulator.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -110,10 +108,8 @@ async fn unknown_ids_truncated_messages_and_foreign_client_indexes_get_no_reply(
     raw.send_bytes(&short).await;
     // a create_loopback with another client's index
     raw.send(h + 1, 3, &api::CreateLoopback::default()).await;
-    assert!(
-        raw.recv(SILENCE).await.is_none(),
-        "none of the three is answered"
-    );
+    // answers come in order, so the ping's reply being the next frame proves that none of
+    // the three was answered
     expect_ping(&mut raw, 4).await;
     assert_eq!(
         sim.state().expect("state").interfaces().count(),
