@@ -402,3 +402,49 @@ async fn subscribed_events_arrive_and_end_with_the_connection() {
         .expect_err("closed");
     assert_eq!(e.kind(), ErrorKind::Disconnected);
 }
+
+/// Polls `cond` until it holds or the deadline passes.
+async fn eventually(mut cond: impl FnMut() -> bool) -> bool {
+    let end = tokio::time::Instant::now() + DEADLINE;
+    while tokio::time::Instant::now() < end {
+        if cond() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    cond()
+}
+
+#[tokio::test]
+async fn abandoned_and_timed_out_calls_leave_nothing_behind() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("api.sock");
+    let opts = Options {
+        silent: vec!["show_version"],
+        ..Options::new(&vpp2306::RELEASE)
+    };
+    let _vpp = FakeVpp::start(&path, opts).await;
+    let client = Client::connect(config(&path)).await.expect("connects");
+    let c = client.clone();
+    let abandoned = tokio::spawn(async move {
+        let batch = [vpp2306::ShowVersion {}, vpp2306::ShowVersion {}];
+        let (one, many) =
+            tokio::join!(c.request(&vpp2306::ShowVersion {}), c.request_batch(&batch));
+        (one.is_ok(), many.is_ok())
+    });
+    assert!(
+        eventually(|| client.in_flight() == 3).await,
+        "three calls wait"
+    );
+    abandoned.abort();
+    assert!(
+        eventually(|| client.in_flight() == 0).await,
+        "dropped calls are forgotten"
+    );
+    let e = client
+        .request_within(&vpp2306::ShowVersion {}, Duration::from_millis(50))
+        .await
+        .expect_err("silent");
+    assert_eq!(e.kind(), ErrorKind::Timeout);
+    assert_eq!(client.in_flight(), 0, "timed-out calls are forgotten");
+}

@@ -158,6 +158,17 @@ impl Client {
         &self.inner.config
     }
 
+    /// Calls waiting for an answer right now.
+    pub fn in_flight(&self) -> usize {
+        let p = self
+            .inner
+            .shared
+            .pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        p.slots.len()
+    }
+
     /// Why the connection closed, if it has.
     pub fn closed_reason(&self) -> Option<String> {
         self.inner.shared.closed_reason()
@@ -263,6 +274,11 @@ impl Client {
         });
         drop(tx);
         sent.map_err(|e| send_error(R::NAME, e))?;
+        let mut guard = ForgetOnDrop {
+            shared,
+            contexts: &contexts,
+            armed: true,
+        };
         let mut results: Vec<Option<Result<R::Reply, Error>>> = reqs.iter().map(|_| None).collect();
         let mut left = reqs.len();
         let deadline = tokio::time::sleep(timeout);
@@ -281,12 +297,13 @@ impl Client {
                 item = rx.try_recv().ok();
             }
         }
+        // Unanswered entries are forgotten by the guard.
+        guard.armed = left > 0;
+        drop(guard);
         Ok(results
             .into_iter()
-            .zip(&contexts)
-            .map(|(r, &c)| {
+            .map(|r| {
                 r.unwrap_or_else(|| {
-                    shared.forget(c);
                     Err(Error::Timeout {
                         msg: R::NAME,
                         after: timeout,
@@ -417,18 +434,40 @@ async fn call(
     shared
         .send([(context, slot)], encode)
         .map_err(|e| send_error(msg, e))?;
-    match tokio::time::timeout(timeout, answer).await {
+    // Forgets the call on timeout and when the caller gives up (drops this future) before the answer.
+    let mut guard = ForgetOnDrop {
+        shared,
+        contexts: std::slice::from_ref(&context),
+        armed: true,
+    };
+    let result = match tokio::time::timeout(timeout, answer).await {
         Ok(Ok(answer)) => answer,
         Ok(Err(_)) => Err(Error::Disconnected {
             msg,
             reason: "answer dropped".to_string(),
         }),
         Err(_) => {
-            shared.forget(context);
-            Err(Error::Timeout {
+            return Err(Error::Timeout {
                 msg,
                 after: timeout,
-            })
+            });
+        }
+    };
+    guard.armed = false;
+    result
+}
+
+/// Removes waiting calls from the pending map when dropped while armed.
+struct ForgetOnDrop<'a> {
+    shared: &'a Shared,
+    contexts: &'a [u32],
+    armed: bool,
+}
+
+impl Drop for ForgetOnDrop<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.contexts.iter().for_each(|&c| self.shared.forget(c));
         }
     }
 }

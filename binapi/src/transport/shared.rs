@@ -136,6 +136,7 @@ impl Shared {
 
     /// Forgets a waiting call (after a timeout).
     pub fn forget(&self, context: u32) {
+        // Runs from drop guards too: never panic, even on a poisoned lock.
         let mut p = self.pending.lock().unwrap_or_else(|e| e.into_inner());
         p.slots.remove(&context);
     }
