@@ -12,6 +12,25 @@
 //!
 //! No actix and no shelling out. The crate never creates or deletes namespaces: a missing
 //! namespace is a missing dependency.
+//!
+//! How the agent wires it (the scheduler's owner runs this; descriptor calls block on netlink,
+//! so the scheduler must not run on an async executor thread):
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use std::time::Duration;
+//! use kvscheduler::{Scheduler, SchedulerConfig, SystemClock, Txn};
+//!
+//! let plugin = linux::LinuxPlugin::new(linux::Netlink::default(), "vpp1");
+//! let mut scheduler = Scheduler::new(SchedulerConfig::default(), Arc::new(SystemClock));
+//! plugin.register(&mut scheduler, &config::LinuxIfPluginConfig::default())?;
+//! let (_watcher, mut events) = plugin.watch(Duration::from_millis(500))?;
+//! // ... commit NB transactions; then, whenever the watcher reports a change:
+//! while let Some(_event) = events.blocking_recv() {
+//!     scheduler.commit(Txn::downstream_resync())?;
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 pub mod descriptor;
 pub mod error;

@@ -274,3 +274,25 @@ fn pid_file_and_microservice_references_reach_the_same_namespace() {
         .expect("a microservice label resolves as a named namespace");
     assert!(by_label.iter().any(|l| l.name == x));
 }
+
+#[test]
+fn an_idle_worker_stops_pinning_a_deleted_namespace() {
+    let (a, b) = (TestNs::new("ida"), TestNs::new("idb"));
+    let nl = Netlink::new(linux::NetlinkConfig {
+        idle: Duration::from_millis(100),
+        ..linux::NetlinkConfig::default()
+    });
+    let (x, y) = (unique("ix"), unique("iy"));
+    nl.create_veth(&named(&a), &x, &y, &named(&b))
+        .expect("veth across");
+    assert!(nl.link(&named(&a), &x).expect("dump").is_some());
+    // The worker that just answered is still inside `a`; deleting the name does not end
+    // the namespace while a thread is in it. Once the worker goes idle, the kernel tears the
+    // namespace down, and the veth (with its end in `b`) with it.
+    common::ip(&["netns", "del", &a.name]).expect("delete namespace");
+    assert!(
+        eventually(Duration::from_secs(10), || b.links() == ["lo"]),
+        "the veth end in b outlived its namespace: {:?}",
+        b.links()
+    );
+}
