@@ -224,18 +224,37 @@ fn main() {
     if !selected("memory") {
         return run_cases();
     }
-    // Memory first, in a fresh process, before other runs leave freed pages behind.
+    // Memory first, in a fresh process, before other runs leave freed pages behind. Both
+    // schedulers stay alive so the second cannot reuse the first one's freed memory.
     let n = 100_000;
-    let before = rss_bytes();
-    let mut s = scheduler();
-    let values: Vec<(Key, Value)> = (0..n).map(|i| (key(i), item(None))).collect();
-    commit(&mut s, Txn::full_resync(values));
-    let after = rss_bytes();
-    println!(
-        "memory after full resync of {n} values (history on): {} bytes per value",
-        after.saturating_sub(before) / n
-    );
-    drop(s);
+    let mut kept = Vec::new();
+    for history in [true, false] {
+        let before = rss_bytes();
+        let mut s = scheduler();
+        if !history {
+            s = Scheduler::new(
+                SchedulerConfig {
+                    print_txn_summary: false,
+                    record_transaction_history: false,
+                    ..SchedulerConfig::default()
+                },
+                Arc::new(SystemClock),
+            );
+            if let Err(e) = s.register(Arc::new(Noop)) {
+                panic!("register: {e}");
+            }
+        }
+        let values: Vec<(Key, Value)> = (0..n).map(|i| (key(i), item(None))).collect();
+        commit(&mut s, Txn::full_resync(values));
+        let after = rss_bytes();
+        println!(
+            "memory after full resync of {n} values (history {}): {} bytes per value (values and keys included)",
+            if history { "on" } else { "off" },
+            after.saturating_sub(before) / n
+        );
+        kept.push(s);
+    }
+    drop(kept);
     run_cases();
 }
 
