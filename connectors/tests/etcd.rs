@@ -7,6 +7,7 @@
 
 use std::time::Duration;
 
+use bytes::Bytes;
 use connectors::testkit::compliance::{Follower, follow, json};
 use connectors::testkit::proxy::TcpProxy;
 use connectors::testkit::servers::EtcdServer;
@@ -194,5 +195,26 @@ async fn start_with_etcd_down() -> TestResult {
         .ok_or("a get from nothing succeeded")?;
     assert!(err.is_retriable(), "{err}");
     assert!(err.to_string().contains("/vnf-agent/x"), "{err}");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn snapshots_and_watches_carry_more_than_4_mib() -> TestResult {
+    let server = EtcdServer::start().await?;
+    let b = connect(server.endpoint()).await?;
+    let p = format!("{}big/", server.prefix());
+    let mut f = follow(&b, &p).await?;
+    let big = Bytes::from(vec![b'x'; 1 << 20]);
+    for i in 0..6 {
+        b.put(&format!("{p}k{i}"), big.clone()).await?;
+    }
+    let snap = b.snapshot(&p).await?;
+    assert_eq!(snap.entries.len(), 6, "a 6 MiB snapshot page must decode");
+    f.until("six 1 MiB values", DEADLINE, |v| v.entries().len() == 6)
+        .await?;
+    let replay = b.watch(&p, connectors::Snapshot::empty()).await?;
+    let mut r = Follower::new(replay, connectors::Snapshot::empty());
+    r.until("a 6 MiB replay", DEADLINE, |v| v.entries().len() == 6)
+        .await?;
     Ok(())
 }

@@ -20,6 +20,14 @@ use crate::types::{Revision, Snapshot, Watch};
 
 /// How many keys one snapshot page reads.
 const PAGE: i64 = 1000;
+/// The largest reply the client decodes (tonic's default is 4 MiB; a page or a watch
+/// response with a few large values is bigger).
+pub(crate) const MAX_MESSAGE: usize = 256 << 20;
+
+/// A KV client that accepts replies up to [`MAX_MESSAGE`].
+pub(crate) fn kv_client(client: &Client) -> etcd_client::KvClient {
+    client.kv_client().max_decoding_message_size(MAX_MESSAGE)
+}
 
 /// Options of the etcd backend (`--etcd-config`).
 #[derive(Debug, Clone)]
@@ -126,7 +134,7 @@ impl EtcdBackend {
             closer: Closer::new(),
         };
         if !backend.options.allow_delayed_start {
-            let mut kv = backend.client.kv_client();
+            let mut kv = kv_client(&backend.client);
             let probe = kv.get("/probe-etcd-connection", None);
             match tokio::time::timeout(backend.options.dial_timeout, probe).await {
                 Ok(Ok(_)) => {}
@@ -264,7 +272,7 @@ pub(crate) async fn read_snapshot(
     prefix: &str,
     timeout: Duration,
 ) -> Result<Snapshot> {
-    let mut kv = client.kv_client();
+    let mut kv = kv_client(client);
     let end = prefix_end(prefix.as_bytes());
     let mut start = prefix.as_bytes().to_vec();
     let mut revision = 0i64;
@@ -315,7 +323,7 @@ impl KvBackend for EtcdBackend {
     async fn get(&self, key: &str) -> Result<Option<Bytes>> {
         check_key(Store::Etcd, key)?;
         self.closer.check(Store::Etcd)?;
-        let mut kv = self.client.kv_client();
+        let mut kv = kv_client(&self.client);
         let resp = self.timed("get", key, kv.get(key, None)).await?;
         Ok(resp
             .kvs()
@@ -326,7 +334,7 @@ impl KvBackend for EtcdBackend {
     async fn put(&self, key: &str, value: Bytes) -> Result<()> {
         check_key(Store::Etcd, key)?;
         self.closer.check(Store::Etcd)?;
-        let mut kv = self.client.kv_client();
+        let mut kv = kv_client(&self.client);
         self.timed("put", key, kv.put(key, value.to_vec(), None))
             .await?;
         Ok(())
@@ -335,7 +343,7 @@ impl KvBackend for EtcdBackend {
     async fn delete(&self, key: &str) -> Result<()> {
         check_key(Store::Etcd, key)?;
         self.closer.check(Store::Etcd)?;
-        let mut kv = self.client.kv_client();
+        let mut kv = kv_client(&self.client);
         self.timed("delete", key, kv.delete(key, None)).await?;
         Ok(())
     }

@@ -15,7 +15,7 @@ use etcd_client::{Client, EventType, WatchOptions};
 use tokio::sync::mpsc;
 use tracing::Instrument as _;
 
-use super::{map_err, prefix_end, read_snapshot};
+use super::{MAX_MESSAGE, map_err, prefix_end, read_snapshot};
 use crate::cache::LastSeen;
 use crate::closer::Closer;
 use crate::error::{ConnectorError, Store};
@@ -99,7 +99,11 @@ impl Watcher {
             .with_range(prefix_end(self.prefix.as_bytes()))
             .with_prev_key()
             .with_start_revision(start);
-        let mut stream = match self.client.watch(self.prefix.clone(), Some(opts)).await {
+        let mut watch_client = self
+            .client
+            .watch_client()
+            .max_decoding_message_size(MAX_MESSAGE);
+        let mut stream = match watch_client.watch(self.prefix.clone(), Some(opts)).await {
             Ok(s) => s,
             Err(e) => return self.problem(map_err("watch", &self.prefix, e)).await,
         };
