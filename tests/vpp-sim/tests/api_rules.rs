@@ -784,3 +784,69 @@ async fn connect_sequence_messages_answer_like_vpp() {
         .await
         .expect("sockclnt_delete answers response 1");
 }
+
+#[tokio::test]
+async fn mac_mtu_tag_rx_mode_and_unnumbered() {
+    let (_d, sim) = sim("23.06");
+    let c = client(&sim).await;
+    let lo = loopback(&c).await;
+    let tap = c
+        .request(&api::TapCreateV2::default())
+        .await
+        .expect("tap")
+        .sw_if_index
+        .0;
+    let idx = InterfaceIndex;
+    let mac = api::SwInterfaceSetMacAddress {
+        sw_if_index: idx(lo),
+        mac_address: MacAddress(MAC),
+    };
+    c.request(&mac).await.expect("mac");
+    assert_eq!(dump_ifaces(&c).await[lo as usize].l2_address.0, MAC);
+    let mac_local0 = api::SwInterfaceSetMacAddress {
+        sw_if_index: idx(0),
+        ..mac
+    };
+    assert_ne!(
+        rv(c.request(&mac_local0).await),
+        0,
+        "local0 has no MAC to set"
+    );
+    let mtu = api::SwInterfaceSetMtu {
+        sw_if_index: idx(lo),
+        mtu: [1500, 0, 0, 0],
+    };
+    c.request(&mtu).await.expect("sw mtu");
+    assert_eq!(dump_ifaces(&c).await[lo as usize].mtu, [1500, 0, 0, 0]);
+    let hw = api::HwInterfaceSetMtu {
+        sw_if_index: idx(tap),
+        mtu: 2000,
+    };
+    c.request(&hw).await.expect("hw mtu");
+    assert_eq!(dump_ifaces(&c).await[tap as usize].link_mtu, 2000);
+    let tag = |is_add: bool| api::SwInterfaceTagAddDel {
+        is_add,
+        sw_if_index: idx(lo),
+        tag: "logical-name".to_owned(),
+    };
+    c.request(&tag(true)).await.expect("tag");
+    assert_eq!(dump_ifaces(&c).await[lo as usize].tag, "logical-name");
+    c.request(&tag(false)).await.expect("untag");
+    assert_eq!(dump_ifaces(&c).await[lo as usize].tag, "");
+    let rx = |i: u32| api::SwInterfaceSetRxMode {
+        sw_if_index: idx(i),
+        mode: api::RxMode(1),
+        ..Default::default()
+    };
+    c.request(&rx(tap)).await.expect("tap has queues");
+    assert_eq!(rv(c.request(&rx(lo)).await), -71, "a loopback has none");
+    let unnumbered = |i: u32| api::SwInterfaceSetUnnumbered {
+        sw_if_index: idx(i),
+        unnumbered_sw_if_index: idx(tap),
+        is_add: true,
+    };
+    c.request(&unnumbered(lo)).await.expect("unnumbered");
+    assert_eq!(rv(c.request(&unnumbered(99)).await), -2);
+    let state = sim.state().expect("state");
+    assert_eq!(state.interface(tap).expect("tap").unnumbered, Some(lo));
+}
