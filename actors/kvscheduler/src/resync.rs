@@ -58,8 +58,16 @@ fn fold(engine: &mut Engine<'_>, reg: &Registry, snap: Snapshot) {
     let mut seen: HashSet<Key> =
         HashSet::with_capacity_and_hasher(snap.values.len(), Default::default());
     let mut applied: Vec<Key> = Vec::with_capacity(snap.values.len());
-    for r in snap.values {
+    for mut r in snap.values {
         seen.insert(r.key.clone());
+        if r.origin == Origin::Unknown {
+            // Ligato's rule: a value of a descriptor with a NB key prefix is the agent's to
+            // manage; anything else is only obtained.
+            let nb = reg
+                .get(reg.find(&r.key))
+                .is_some_and(|d| d.nb_key_prefix().is_some());
+            r.origin = if nb { Origin::FromNb } else { Origin::FromSb };
+        }
         let node = graph
             .nodes
             .get_or_insert_with(&r.key, || Node::new(reg.find(&r.key), r.origin));

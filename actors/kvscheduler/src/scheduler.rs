@@ -333,6 +333,18 @@ impl Scheduler {
         status::base_status(&self.graph, key)
     }
 
+    /// The current status of every value a transaction touched, in operation order: what the
+    /// actor publishes as status changes after a transaction.
+    pub fn statuses_touched_by(&self, report: &TxnReport) -> Vec<ValueStatus> {
+        let mut seen = crate::graph::FxHashSet::default();
+        report
+            .ops()
+            .iter()
+            .filter(|o| seen.insert(&o.key))
+            .map(|o| status::value_status(&self.graph, &o.key))
+            .collect()
+    }
+
     /// Status of one value, derived or not.
     pub fn value_status(&self, key: &Key) -> ValueStatus {
         status::value_status(&self.graph, key)

@@ -418,3 +418,86 @@ fn unimplemented_values_and_duplicate_descriptors() {
     );
     assert_eq!(s.descriptors().len(), 7);
 }
+
+#[test]
+fn scheduler_can_move_to_an_actor_thread() {
+    fn assert_send<T: Send + 'static>() {}
+    assert_send::<Scheduler>();
+}
+
+#[test]
+fn statuses_touched_by_a_transaction_are_listed_once_in_order() {
+    let (mut s, _dp, _clock) = setup(SchedulerConfig::default());
+    commit(&mut s, Txn::nb().put(BD1, bd("bd1", &["if1"])));
+    let r = commit(&mut s, Txn::nb().put(IF1, iface("if1")));
+    let got: Vec<(String, ValueState)> = s
+        .statuses_touched_by(&r)
+        .into_iter()
+        .map(|v| (v.key.to_string(), v.state))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (IF1.to_owned(), ValueState::Configured),
+            (
+                "vpp/bd/bd1/interface/if1".to_owned(),
+                ValueState::Configured
+            ),
+        ]
+    );
+}
+
+/// Retrieves one value without saying where it came from.
+struct SbOnly;
+
+impl Descriptor for SbOnly {
+    fn name(&self) -> &str {
+        "sb-only"
+    }
+    fn key_selector(&self, key: &Key) -> bool {
+        key.has_prefix("vpp/interface/local0/link-state/")
+    }
+    fn create(
+        &self,
+        _: &MetadataView<'_>,
+        _: &Key,
+        _: &Value,
+    ) -> Result<Option<Metadata>, KvError> {
+        Err(KvError::fatal("read-only"))
+    }
+    fn delete(
+        &self,
+        _: &MetadataView<'_>,
+        _: &Key,
+        _: &Value,
+        _: Option<&Metadata>,
+    ) -> Result<(), KvError> {
+        Err(KvError::fatal("read-only"))
+    }
+    fn retrieve(
+        &self,
+        _: &MetadataView<'_>,
+        _: &[(Key, Value)],
+    ) -> Result<Option<Vec<kvscheduler::Retrieved>>, KvError> {
+        Ok(Some(vec![kvscheduler::Retrieved {
+            key: Key::from("vpp/interface/local0/link-state/UP"),
+            value: value(messages::proto::Empty {}),
+            metadata: None,
+            origin: kvscheduler::Origin::Unknown,
+        }]))
+    }
+}
+
+#[test]
+fn retrieved_values_of_descriptors_without_nb_prefix_are_obtained() {
+    let (mut s, _dp, _clock) = setup(SchedulerConfig::default());
+    assert!(s.register(Arc::new(SbOnly)).is_ok());
+    let r = commit(&mut s, Txn::full_resync(Vec::new()));
+    assert!(r.is_ok(), "{:?}", r.failed);
+    assert_eq!(r.brief(), Vec::<String>::new());
+    let key = Key::from("vpp/interface/local0/link-state/UP");
+    assert_eq!(s.value_status(&key).state, ValueState::Obtained);
+    let r = commit(&mut s, Txn::downstream_resync());
+    assert_eq!(r.brief(), Vec::<String>::new());
+    assert_eq!(s.value_status(&key).state, ValueState::Obtained);
+}
