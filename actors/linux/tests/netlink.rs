@@ -296,3 +296,41 @@ fn an_idle_worker_stops_pinning_a_deleted_namespace() {
         b.links()
     );
 }
+
+#[test]
+fn ipv6_routes_with_the_default_metric_are_found_and_deleted() {
+    let a = TestNs::new("v6");
+    let nl = Netlink::default();
+    let (x, y) = (unique("6x"), unique("6y"));
+    let na = named(&a);
+    nl.create_veth(&na, &x, &y, &na).expect("veth");
+    for l in [&x, &y] {
+        let up = LinkChange {
+            up: Some(true),
+            ..LinkChange::default()
+        };
+        nl.set_link(&na, l, up).expect("up");
+    }
+    nl.add_address(&na, &x, net("fd63::1/64")).expect("address");
+    let spec = RouteSpec {
+        dst: net("fd64::/64"),
+        gateway: Some("fd63::2".parse().expect("ip")),
+        interface: x.clone(),
+        metric: 0,
+        scope: Scope::Universe,
+    };
+    nl.add_route(&na, spec.clone()).expect("ipv6 route");
+    let found = nl.routes(&na).expect("dump");
+    let r = found
+        .iter()
+        .find(|r| r.dst == net("fd64::/64"))
+        .expect("in dump");
+    assert_eq!(r.metric, 1024, "the kernel's default IPv6 metric");
+    assert!(nl.del_route(&na, spec).expect("delete"));
+    assert!(
+        a.ip(&["-6", "route", "show", "fd64::/64"])
+            .expect("ip")
+            .trim()
+            .is_empty()
+    );
+}

@@ -29,7 +29,7 @@ use super::{
 use crate::error::LinuxError;
 use crate::index::IfIndex;
 use crate::netlink::Netlink;
-use crate::netlink::types::{IpNet, Route, RouteSpec, Scope};
+use crate::netlink::types::{IpNet, Route, RouteSpec, Scope, kernel_metric};
 use crate::ns::NsRef;
 
 /// The `linux-route` descriptor.
@@ -136,7 +136,7 @@ impl Parsed {
 
     /// Does the kernel route `r` (on link `oif`) implement this one?
     fn matches(&self, r: &Route, oif: u32) -> bool {
-        r.dst == self.dst && r.oif == Some(oif) && r.metric == self.metric
+        r.dst == self.dst && r.oif == Some(oif) && r.metric == kernel_metric(&self.dst, self.metric)
     }
 }
 
@@ -270,7 +270,8 @@ impl Descriptor for RouteDescriptor {
                 scope: model_scope(found.scope) as i32,
                 dst_network: r.dst_network.clone(),
                 gw_addr: found.gateway.map(|g| g.to_string()).unwrap_or_default(),
-                metric: found.metric,
+                // Matched on the kernel's form of the desired metric (IPv6 0 is 1024).
+                metric: p.metric,
             };
             out.push(Retrieved {
                 key: key.clone(),

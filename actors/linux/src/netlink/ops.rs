@@ -380,7 +380,7 @@ pub(crate) async fn routes(h: &Handle, ns: &NsRef) -> Result<Vec<Route>, LinuxEr
 }
 
 fn route_matches(r: &Route, spec: &RouteSpec, index: u32) -> bool {
-    r.dst == spec.dst.trunc() && r.oif == Some(index) && r.metric == spec.metric
+    r.dst == spec.dst.trunc() && r.oif == Some(index) && r.metric == spec.kernel_metric()
 }
 
 /// Adds (or replaces) the route.

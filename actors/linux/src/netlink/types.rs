@@ -171,6 +171,22 @@ pub struct RouteSpec {
     pub scope: Scope,
 }
 
+impl RouteSpec {
+    /// The metric the kernel stores: IPv6 turns 0 into 1024 (`IP6_RT_PRIO_USER`).
+    pub fn kernel_metric(&self) -> u32 {
+        kernel_metric(&self.dst, self.metric)
+    }
+}
+
+/// The metric the kernel stores for a route to `dst` asked with `metric`.
+pub fn kernel_metric(dst: &IpNet, metric: u32) -> u32 {
+    if metric == 0 && !dst.is_ipv4() {
+        1024
+    } else {
+        metric
+    }
+}
+
 /// One neighbour (ARP or NDP) entry.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Neighbour {
