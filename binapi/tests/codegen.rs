@@ -188,3 +188,37 @@ fn short_crcs_are_zero_padded() {
     .expect("generates");
     assert!(file(&files, "messages.rs").contains("const CRC: &'static str = \"00000abc\";"));
 }
+
+#[test]
+fn the_binary_writes_and_checks_output() {
+    let bin = env!("CARGO_BIN_EXE_binapi-gen");
+    let status = std::process::Command::new(bin)
+        .arg("--check")
+        .status()
+        .expect("runs");
+    assert!(status.success(), "committed output is current");
+
+    let out = tempfile::tempdir().expect("tempdir");
+    let run = |args: &[&str]| {
+        std::process::Command::new(bin)
+            .args(args)
+            .arg("--out")
+            .arg(out.path())
+            .output()
+            .expect("runs")
+    };
+    let check = run(&["--check"]);
+    assert!(!check.status.success(), "an empty folder is out of date");
+    assert!(String::from_utf8_lossy(&check.stderr).contains("out of date: types.rs"));
+    assert!(run(&[]).status.success());
+    assert!(run(&["--check"]).status.success());
+    std::fs::write(out.path().join("vpp2306.rs"), "// edited\n").expect("edit");
+    let check = run(&["--check"]);
+    assert!(String::from_utf8_lossy(&check.stderr).contains("vpp2306.rs"));
+    assert!(!check.status.success());
+    let bad = std::process::Command::new(bin)
+        .arg("--frobnicate")
+        .output()
+        .expect("runs");
+    assert_eq!(bad.status.code(), Some(2));
+}

@@ -14,20 +14,18 @@ fn main() -> ExitCode {
     let mut check = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
-        match (arg.as_str(), args.next()) {
-            ("--check", next) => {
+        let dir = match arg.as_str() {
+            "--check" => {
                 check = true;
-                if let Some(n) = next {
-                    eprintln!("unexpected argument {n}");
-                    return ExitCode::from(2);
-                }
+                continue;
             }
-            ("--api-dir", Some(dir)) => api_dir = PathBuf::from(dir),
-            ("--out", Some(dir)) => out_dir = PathBuf::from(dir),
-            _ => {
-                eprintln!("usage: binapi-gen [--check] [--api-dir DIR] [--out DIR]");
-                return ExitCode::from(2);
-            }
+            "--api-dir" => &mut api_dir,
+            "--out" => &mut out_dir,
+            _ => return usage(),
+        };
+        match args.next() {
+            Some(value) => *dir = PathBuf::from(value),
+            None => return usage(),
         }
     }
     let result = codegen::read_agent_messages(&api_dir.join("agent-messages.txt"))
@@ -61,4 +59,9 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn usage() -> ExitCode {
+    eprintln!("usage: binapi-gen [--check] [--api-dir DIR] [--out DIR]");
+    ExitCode::from(2)
 }
