@@ -38,7 +38,8 @@ async fn the_acl_token_is_sent() -> TestResult {
         .await
         .err()
         .ok_or("connected without the token")?;
-    assert_eq!(err.kind(), ErrorKind::Connect);
+    assert_eq!(err.kind(), ErrorKind::Rejected);
+    assert!(!err.is_retriable());
     assert!(err.to_string().contains("403"), "{err}");
     let mut o = ConsulOptions::new(double.addr().to_string());
     o.token = Some("s3cret".into());

@@ -161,6 +161,10 @@ impl KvClient {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
         let status = resp.status();
+        if !status.is_success() && status != StatusCode::NOT_FOUND {
+            let body = resp.text().await.unwrap_or_default();
+            return Err(Self::status_err("list", prefix, status, body));
+        }
         let Some(index) = index else {
             return Err(ConnectorError::Protocol {
                 store: Store::Consul,
@@ -171,10 +175,6 @@ impl KvClient {
         };
         if status == StatusCode::NOT_FOUND {
             return Ok((index, Vec::new()));
-        }
-        if !status.is_success() {
-            let body = resp.text().await.unwrap_or_default();
-            return Err(Self::status_err("list", prefix, status, body));
         }
         let raw: Vec<RawEntry> = resp.json().await.map_err(|e| ConnectorError::Protocol {
             store: Store::Consul,

@@ -95,10 +95,14 @@ impl ConsulBackend {
         client
             .list("probe-consul-connection", None)
             .await
-            .map_err(|e| ConnectorError::Connect {
-                store: Store::Consul,
-                endpoint: options.address.clone(),
-                source: Box::new(e),
+            .map_err(|e| match e {
+                // A refusal (a wrong token) is not a connection problem and not retriable.
+                ConnectorError::Rejected { .. } => e,
+                other => ConnectorError::Connect {
+                    store: Store::Consul,
+                    endpoint: options.address.clone(),
+                    source: Box::new(other),
+                },
             })?;
         Ok(ConsulBackend {
             client,
