@@ -347,6 +347,10 @@ impl<'a> Engine<'a> {
 
     fn fail(&mut self, key: &Key, desc: &Arc<dyn Descriptor>, op: TxnOperation, err: &KvError) {
         let retriable = desc.is_retriable(err);
+        self.fail_with(key, op, err, retriable);
+    }
+
+    fn fail_with(&mut self, key: &Key, op: TxnOperation, err: &KvError, retriable: bool) {
         if let Some(n) = self.graph.nodes.get_mut(key) {
             n.state = ValueState::Failed;
             n.error = Some(err.to_string());
@@ -535,8 +539,18 @@ impl<'a> Engine<'a> {
     pub fn cascade(&mut self, root: &Key, reason: Reason) {
         let order = self.doom_order(root);
         let doomed: HashSet<Key> = order.iter().cloned().collect();
+        // A value whose removal failed is still in the dataplane: nothing it depends on may
+        // go either (that would strand it), so those stay too, FAILED, and retry later.
+        let mut blocked: HashMap<Key, bool> = HashMap::default();
         for k in &order {
-            self.delete_one(k, (k == root).then_some(reason), &doomed);
+            if let Some((c, retriable)) = self.blocked_by(k, &blocked) {
+                self.keep(k, &c, retriable);
+                blocked.insert(k.clone(), retriable);
+                continue;
+            }
+            if let Some(retriable) = self.delete_one(k, (k == root).then_some(reason), &doomed) {
+                blocked.insert(k.clone(), retriable);
+            }
         }
         if reason == Reason::Recreate
             && self
@@ -547,6 +561,32 @@ impl<'a> Engine<'a> {
         {
             self.create(root, true);
         }
+    }
+
+    /// A value depending on (or derived from) `key` whose removal failed in this cascade.
+    fn blocked_by(&self, key: &Key, blocked: &HashMap<Key, bool>) -> Option<(Key, bool)> {
+        if blocked.is_empty() {
+            return None;
+        }
+        let derived = self.graph.nodes.get(key).map(|n| n.derived.clone());
+        derived
+            .unwrap_or_default()
+            .into_iter()
+            .chain(self.graph.dependents(key))
+            .find_map(|c| blocked.get(&c).map(|r| (c.clone(), *r)))
+    }
+
+    /// Leaves `key` in the dataplane because `blocker` could not be removed first.
+    fn keep(&mut self, key: &Key, blocker: &Key, retriable: bool) {
+        let applied = self.graph.nodes.get(key).and_then(|n| n.applied.clone());
+        let prev = self.prev(key, applied);
+        self.graph.set_available(key, true);
+        let err = KvError::Dataplane {
+            message: format!("not removed: {blocker} depends on it and could not be removed"),
+            retriable,
+        };
+        self.fail_with(key, TxnOperation::Delete, &err, retriable);
+        self.record(key, TxnOperation::Delete, prev, true, false);
     }
 
     /// Post-order of the values that must go with `root` (dependents before dependencies).
@@ -593,13 +633,15 @@ impl<'a> Engine<'a> {
         order
     }
 
-    fn delete_one(&mut self, key: &Key, root_reason: Option<Reason>, doomed: &HashSet<Key>) {
-        let Some(node) = self.graph.nodes.get(key) else {
-            return;
-        };
-        let Some(applied) = node.applied.clone() else {
-            return;
-        };
+    /// Deletes one value of a cascade; on failure returns whether it is retriable.
+    fn delete_one(
+        &mut self,
+        key: &Key,
+        root_reason: Option<Reason>,
+        doomed: &HashSet<Key>,
+    ) -> Option<bool> {
+        let node = self.graph.nodes.get(key)?;
+        let applied = node.applied.clone()?;
         let desc = self.reg.get(node.descriptor).cloned();
         let parent_doomed = node.parent.as_ref().is_some_and(|p| doomed.contains(p));
         let not_desired = node.desired.is_none();
@@ -617,12 +659,11 @@ impl<'a> Engine<'a> {
         };
         let recreate = root_reason == Some(Reason::Recreate);
         if let Err(e) = res {
-            if let Some(d) = &desc {
-                self.fail(key, d, TxnOperation::Delete, &e);
-            }
+            let retriable = desc.as_ref().is_some_and(|d| d.is_retriable(&e));
+            self.fail_with(key, TxnOperation::Delete, &e, retriable);
             self.graph.set_available(key, true);
             self.record(key, TxnOperation::Delete, prev, false, recreate);
-            return;
+            return Some(retriable);
         }
         let (state, error) = match root_reason {
             Some(Reason::Remove) | Some(Reason::Recreate) => (ValueState::Removed, None),
@@ -661,5 +702,6 @@ impl<'a> Engine<'a> {
         if state == ValueState::Removed && !recreate {
             self.graph.remove(key);
         }
+        None
     }
 }
