@@ -113,3 +113,22 @@ async fn a_server_restart_is_recovered_by_a_scan_resync() -> TestResult {
     assert_eq!(f.per_key.get(&a), Some(&1), "a must not be applied twice");
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_password_is_a_refusal_not_a_connection_problem() -> TestResult {
+    let server = RedisServer::start_private_with("KA", &["--requirepass", "s3cret"]).await?;
+    let mut o = RedisOptions::new(server.endpoint());
+    o.password = Some("wrong".into());
+    let err = RedisBackend::connect(o.clone())
+        .await
+        .err()
+        .ok_or("connected with a wrong password")?;
+    assert_eq!(err.kind(), ErrorKind::Rejected, "{err}");
+    assert!(!err.is_retriable());
+    o.password = Some("s3cret".into());
+    let b = RedisBackend::connect(o).await?;
+    let k = format!("{}k", server.prefix());
+    b.put(&k, json(1)).await?;
+    assert_eq!(b.get(&k).await?, Some(json(1)));
+    Ok(())
+}

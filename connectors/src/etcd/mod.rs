@@ -139,10 +139,14 @@ impl EtcdBackend {
             match tokio::time::timeout(backend.options.dial_timeout, probe).await {
                 Ok(Ok(_)) => {}
                 Ok(Err(e)) => {
-                    return Err(ConnectorError::Connect {
-                        store: Store::Etcd,
-                        endpoint,
-                        source: Box::new(e),
+                    return Err(match map_err("connect", &endpoint, e) {
+                        // Refused (bad credentials): not a connection problem, not retriable.
+                        rejected @ ConnectorError::Rejected { .. } => rejected,
+                        other => ConnectorError::Connect {
+                            store: Store::Etcd,
+                            endpoint,
+                            source: Box::new(other),
+                        },
                     });
                 }
                 Err(_) => {

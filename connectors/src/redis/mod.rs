@@ -134,10 +134,14 @@ impl RedisBackend {
                 reason: "this build of the agent has no TLS for redis",
             });
         }
-        let connect_err = |source: RedisError| ConnectorError::Connect {
-            store: Store::Redis,
-            endpoint: options.endpoint.clone(),
-            source: Box::new(source),
+        let connect_err = |source: RedisError| match map_err("connect", &options.endpoint, source) {
+            // A refusal (a wrong password) is not a connection problem and not retriable.
+            rejected @ ConnectorError::Rejected { .. } => rejected,
+            other => ConnectorError::Connect {
+                store: Store::Redis,
+                endpoint: options.endpoint.clone(),
+                source: Box::new(other),
+            },
         };
         let info = format!("redis://{}", options.endpoint)
             .into_connection_info()

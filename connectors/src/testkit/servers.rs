@@ -245,6 +245,7 @@ pub struct RedisServer {
     endpoint: String,
     prefix: String,
     private: Option<Private>,
+    password: Option<String>,
 }
 
 impl std::fmt::Debug for RedisServer {
@@ -264,6 +265,7 @@ impl RedisServer {
                 endpoint,
                 prefix: unique_prefix(),
                 private: None,
+                password: None,
             }),
             _ => Self::start_private("KA").await,
         }
@@ -271,6 +273,11 @@ impl RedisServer {
 
     /// Always a private server with the given `notify-keyspace-events` flags.
     pub async fn start_private(notify_flags: &str) -> TestResult<Self> {
+        Self::start_private_with(notify_flags, &[]).await
+    }
+
+    /// A private server with extra `redis-server` arguments (e.g. `--requirepass x`).
+    pub async fn start_private_with(notify_flags: &str, extra: &[&str]) -> TestResult<Self> {
         let port = free_port()?;
         let dir = tempfile::tempdir()?;
         let args = vec![
@@ -287,6 +294,15 @@ impl RedisServer {
             "--notify-keyspace-events".into(),
             notify_flags.into(),
         ];
+        let args: Vec<String> = args
+            .into_iter()
+            .chain(extra.iter().map(|a| (*a).to_owned()))
+            .collect();
+        let password = extra
+            .iter()
+            .position(|a| *a == "--requirepass")
+            .and_then(|i| extra.get(i + 1))
+            .map(|p| (*p).to_owned());
         let mut server = RedisServer {
             endpoint: format!("127.0.0.1:{port}"),
             prefix: unique_prefix(),
@@ -297,6 +313,7 @@ impl RedisServer {
                 dir,
                 child: None,
             }),
+            password,
         };
         server.start_process().await?;
         Ok(server)
@@ -310,7 +327,7 @@ impl RedisServer {
         let started = Instant::now();
         loop {
             private.check_alive()?;
-            if ping(&self.endpoint).await {
+            if ping(&self.endpoint, self.password.as_deref()).await {
                 return Ok(());
             }
             if started.elapsed() > START_DEADLINE {
@@ -358,8 +375,12 @@ impl RedisServer {
     }
 }
 
-async fn ping(endpoint: &str) -> bool {
-    let Ok(client) = redis::Client::open(format!("redis://{endpoint}")) else {
+async fn ping(endpoint: &str, password: Option<&str>) -> bool {
+    let url = match password {
+        Some(p) => format!("redis://:{p}@{endpoint}"),
+        None => format!("redis://{endpoint}"),
+    };
+    let Ok(client) = redis::Client::open(url) else {
         return false;
     };
     let Ok(Ok(mut conn)) = tokio::time::timeout(
