@@ -218,3 +218,27 @@ async fn snapshots_and_watches_carry_more_than_4_mib() -> TestResult {
         .await?;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_credentials_are_a_refusal_not_a_connection_problem() -> TestResult {
+    let server = EtcdServer::start_private().await?;
+    let admin = connect(server.endpoint()).await?;
+    let mut c = admin.client().clone();
+    c.user_add("root", "s3cret", None).await?;
+    c.user_grant_role("root", "root").await?;
+    c.auth_enable().await?;
+    let mut o = EtcdOptions::new([server.endpoint().to_owned()]);
+    o.credentials = Some(("root".into(), "wrong".into()));
+    let err = EtcdBackend::connect(o.clone())
+        .await
+        .err()
+        .ok_or("connected with a wrong password")?;
+    assert_eq!(err.kind(), ErrorKind::Rejected, "{err}");
+    assert!(!err.is_retriable());
+    o.credentials = Some(("root".into(), "s3cret".into()));
+    let b = EtcdBackend::connect(o).await?;
+    let k = format!("{}k", server.prefix());
+    b.put(&k, json(1)).await?;
+    assert_eq!(b.get(&k).await?, Some(json(1)));
+    Ok(())
+}

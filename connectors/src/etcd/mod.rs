@@ -113,10 +113,14 @@ impl EtcdBackend {
         let client = match tokio::time::timeout(options.dial_timeout, connecting).await {
             Ok(Ok(client)) => client,
             Ok(Err(e)) => {
-                return Err(ConnectorError::Connect {
-                    store: Store::Etcd,
-                    endpoint,
-                    source: Box::new(e),
+                return Err(match map_err("connect", &endpoint, e) {
+                    // Refused (bad credentials): not a connection problem, not retriable.
+                    rejected @ ConnectorError::Rejected { .. } => rejected,
+                    other => ConnectorError::Connect {
+                        store: Store::Etcd,
+                        endpoint,
+                        source: Box::new(other),
+                    },
                 });
             }
             Err(_) => {
