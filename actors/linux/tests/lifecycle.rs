@@ -53,6 +53,20 @@ fn scheduler() -> Scheduler {
     scheduler_with(&LinuxPlugin::new(Netlink::default(), unique("lbl")))
 }
 
+/// A scheduler with the plugin registered and nothing committed yet (an agent just started).
+fn fresh_scheduler(p: &LinuxPlugin) -> Scheduler {
+    let config = SchedulerConfig {
+        print_txn_summary: false,
+        ..SchedulerConfig::default()
+    };
+    let mut s = Scheduler::new(config, Arc::new(SystemClock));
+    assert!(
+        p.register(&mut s, &LinuxIfPluginConfig::default())
+            .expect("register")
+    );
+    s
+}
+
 fn scheduler_with(p: &LinuxPlugin) -> Scheduler {
     let config = SchedulerConfig {
         print_txn_summary: false,
@@ -276,4 +290,63 @@ fn an_existing_interface_in_the_default_namespace_waits_for_its_link() {
         common::default_has_link(&host),
         "an EXISTING link is never deleted"
     );
+}
+
+#[test]
+fn a_restarted_agent_adopts_what_it_made_and_removes_what_is_no_longer_wanted() {
+    let (a, b) = (TestNs::new("rsta"), TestNs::new("rstb"));
+    let label = unique("lbl");
+    let left = kv(veth_model("left", "right", &a, &["10.87.0.1/24"]));
+    let right = kv(veth_model("right", "left", &b, &["10.87.0.2/24"]));
+    let rt = kv(Route {
+        outgoing_interface: "left".into(),
+        dst_network: "10.88.0.0/24".into(),
+        gw_addr: "10.87.0.2".into(),
+        metric: 5,
+        ..Default::default()
+    });
+    {
+        let mut first_run = scheduler_with(&LinuxPlugin::new(Netlink::default(), label.clone()));
+        apply(&mut first_run, &[&left, &right, &rt]);
+    }
+    let before = a
+        .ip(&["-o", "link", "show", "dev", "left"])
+        .expect("ip link");
+
+    // A new agent with the same label and the same config: nothing to do.
+    // (A downstream resync first would remove everything: NB has not spoken yet.)
+    let mut s = fresh_scheduler(&LinuxPlugin::new(Netlink::default(), label.clone()));
+    let all = [left.clone(), right.clone(), rt.clone()];
+    let report = s
+        .commit(Txn::full_resync(all.iter().cloned()))
+        .expect("resync");
+    assert!(report.is_ok(), "{:?}", report.failed);
+    assert!(report.brief().is_empty(), "{:#?}", report.brief());
+    for (k, _) in &all {
+        assert_eq!(s.value_status(k).state, ValueState::Configured, "{k}");
+    }
+    let after = a
+        .ip(&["-o", "link", "show", "dev", "left"])
+        .expect("ip link");
+    assert_eq!(before, after, "the interface was adopted, not re-created");
+
+    // Another agent (another label) does not claim them.
+    let mut other = fresh_scheduler(&LinuxPlugin::new(Netlink::default(), unique("lbl")));
+    assert!(
+        other
+            .commit(Txn::full_resync(Vec::new()))
+            .expect("resync")
+            .is_ok()
+    );
+    assert!(a.links().contains(&"left".to_owned()));
+
+    // The same agent restarted with an empty config removes what it made.
+    let mut s = fresh_scheduler(&LinuxPlugin::new(Netlink::default(), label));
+    assert!(
+        s.commit(Txn::full_resync(Vec::new()))
+            .expect("resync")
+            .is_ok()
+    );
+    assert_eq!(a.links(), vec!["lo".to_owned()]);
+    assert_eq!(b.links(), vec!["lo".to_owned()]);
 }

@@ -3,18 +3,22 @@
 //! `google.protobuf.Empty`: the key says everything.
 //!
 //! It finds the interface through the plugin's interface index and does not create, move
-//! or configure interfaces. Retrieve reports only the desired addresses that are present, so
-//! addresses the agent did not ask for are left alone.
+//! or configure interfaces. On interfaces the agent created it owns every address (a resync
+//! removes those nobody asked for, as Ligato does); on EXISTING interfaces it only knows the
+//! addresses it was asked for and leaves the others alone.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
 use kvscheduler::{Descriptor, KvError, Metadata, MetadataView, Origin, Retrieved};
+use messages::proto::Empty;
 use messages::{Key, Value};
 
-use super::{ADDRESS_DESCRIPTOR, NsDumps, parse_address_key};
+use super::interface::spec::is_link_local;
+use super::{ADDRESS_DESCRIPTOR, NsDumps, interface_address_key, parse_address_key};
 use crate::error::LinuxError;
-use crate::index::IfIndex;
+use crate::index::{IfIndex, IfKind};
 use crate::netlink::Netlink;
 use crate::netlink::types::{Address, IpNet};
 use crate::ns::NsRef;
@@ -102,20 +106,22 @@ impl Descriptor for AddressDescriptor {
         }
     }
 
+    /// Every address of the interfaces the agent created (an unwanted one is then removed),
+    /// and the desired addresses of EXISTING interfaces (their other addresses are not the
+    /// agent's). Runs after the interface descriptor's retrieve has refreshed the index.
     fn retrieve(
         &self,
         _md: &MetadataView<'_>,
         correlate: &[(Key, Value)],
     ) -> Result<Option<Vec<Retrieved>>, KvError> {
+        let wanted: HashMap<(&str, IpNet), &(Key, Value)> = correlate
+            .iter()
+            .filter_map(|kv| parse(&kv.0).ok().map(|(i, n)| ((i, n), kv)))
+            .collect();
+        let empty: Value = Arc::new(Empty {});
         let mut dumps: NsDumps<Address> = NsDumps::new();
         let mut out = Vec::new();
-        for (key, value) in correlate {
-            let Ok((ifname, net)) = parse(key) else {
-                continue;
-            };
-            let Some(meta) = self.index.get(ifname) else {
-                continue;
-            };
+        for meta in self.index.all() {
             let read = |ns: &NsRef| Ok((self.nl.links(ns)?, self.nl.addresses(ns)?));
             let Some((links, addrs)) = dumps.get(&meta.ns, read)? else {
                 continue;
@@ -123,10 +129,22 @@ impl Descriptor for AddressDescriptor {
             let Some(link) = links.iter().find(|l| l.name == meta.host_name) else {
                 continue;
             };
-            if addrs.iter().any(|a| a.index == link.index && a.net == net) {
+            let owned = meta.kind != IfKind::Existing;
+            let on_link = addrs
+                .iter()
+                .filter(|a| a.index == link.index && !is_link_local(&a.net));
+            for a in on_link {
+                let (key, value) = match wanted.get(&(meta.name.as_str(), a.net)) {
+                    Some((k, v)) => (k.clone(), v.clone()),
+                    None if owned => (
+                        interface_address_key(&meta.name, &a.net.to_string()),
+                        empty.clone(),
+                    ),
+                    None => continue,
+                };
                 out.push(Retrieved {
-                    key: key.clone(),
-                    value: Arc::clone(value),
+                    key,
+                    value,
                     metadata: None,
                     origin: Origin::FromNb,
                 });

@@ -3,9 +3,11 @@
 //!
 //! Dependencies (Ligato's labels): `interface-is-up` -> `linux/interface/state/<if>/UP` and
 //! `interface-has-ip-address` -> any key under `linux/interface/<if>/address/`. Retrieve
-//! reports the desired entries that are present; entries the kernel learnt or someone else
-//! added are left alone.
+//! reports the desired entries that are present and the other permanent entries on
+//! interfaces the agent created; entries the kernel learnt, and entries on interfaces the
+//! agent did not create, are left alone.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -17,7 +19,7 @@ use messages::{Key, Value};
 
 use super::{ARP_DESCRIPTOR, ARP_PREFIX, NsDumps, interface_address_prefix, interface_state_key};
 use crate::error::LinuxError;
-use crate::index::IfIndex;
+use crate::index::{IfIndex, IfKind};
 use crate::netlink::Netlink;
 use crate::netlink::types::{Neighbour, NeighbourSpec, format_mac, parse_mac};
 use crate::ns::NsRef;
@@ -161,20 +163,24 @@ impl Descriptor for ArpDescriptor {
         }
     }
 
+    /// The desired entries that are present, plus every other permanent entry on an
+    /// interface the agent created (an unwanted one is then removed). Entries the kernel
+    /// learnt are never permanent, so they are never reported.
     fn retrieve(
         &self,
         _md: &MetadataView<'_>,
         correlate: &[(Key, Value)],
     ) -> Result<Option<Vec<Retrieved>>, KvError> {
+        let wanted: HashMap<(&str, IpAddr), (&Key, &ArpEntry)> = correlate
+            .iter()
+            .filter_map(|(k, v)| {
+                let (a, ip, _) = parse(v).ok()?;
+                Some(((a.interface.as_str(), ip), (k, a)))
+            })
+            .collect();
         let mut dumps: NsDumps<Neighbour> = NsDumps::new();
         let mut out = Vec::new();
-        for (key, value) in correlate {
-            let Ok((a, ip, _)) = parse(value) else {
-                continue;
-            };
-            let Some(meta) = self.index.get(&a.interface) else {
-                continue;
-            };
+        for meta in self.index.all() {
             let read = |ns: &NsRef| Ok((self.nl.links(ns)?, self.nl.neighbours(ns)?));
             let Some((links, neigh)) = dumps.get(&meta.ns, read)? else {
                 continue;
@@ -182,23 +188,41 @@ impl Descriptor for ArpDescriptor {
             let Some(link) = links.iter().find(|l| l.name == meta.host_name) else {
                 continue;
             };
-            let found = neigh
+            let owned = meta.kind != IfKind::Existing;
+            for n in neigh
                 .iter()
-                .find(|n| n.index == link.index && n.ip == ip && n.permanent);
-            let Some(found) = found else {
-                continue;
-            };
-            let seen = ArpEntry {
-                interface: a.interface.clone(),
-                ip_address: a.ip_address.clone(),
-                hw_address: found.mac.as_ref().map(format_mac).unwrap_or_default(),
-            };
-            out.push(Retrieved {
-                key: key.clone(),
-                value: Arc::new(seen),
-                metadata: None,
-                origin: Origin::FromNb,
-            });
+                .filter(|n| n.index == link.index && n.permanent)
+            {
+                let hw = n.mac.as_ref().map(format_mac).unwrap_or_default();
+                let (key, seen) = match wanted.get(&(meta.name.as_str(), n.ip)) {
+                    Some((key, a)) => (
+                        (*key).clone(),
+                        ArpEntry {
+                            interface: a.interface.clone(),
+                            ip_address: a.ip_address.clone(),
+                            hw_address: hw,
+                        },
+                    ),
+                    None if owned => {
+                        let seen = ArpEntry {
+                            interface: meta.name.clone(),
+                            ip_address: n.ip.to_string(),
+                            hw_address: hw,
+                        };
+                        let Ok(key) = messages::registry::builtin().key_of(&seen) else {
+                            continue;
+                        };
+                        (key, seen)
+                    }
+                    None => continue,
+                };
+                out.push(Retrieved {
+                    key,
+                    value: Arc::new(seen),
+                    metadata: None,
+                    origin: Origin::FromNb,
+                });
+            }
         }
         Ok(Some(out))
     }

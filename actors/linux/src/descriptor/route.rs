@@ -7,8 +7,10 @@
 //! needs `outgoing-interface-has-ip-address`.
 //!
 //! Retrieve reports the desired routes that are present (matched by destination, interface
-//! and metric), so a route removed by hand is seen as missing and put back by a resync;
-//! routes the agent was not asked for are left alone.
+//! and metric), so a route removed by hand is seen as missing and put back by a resync, and
+//! the other static routes on interfaces the agent created (so a restarted agent removes the
+//! ones no longer configured). Routes on other interfaces, or added with another protocol
+//! (`ip route add` uses `boot`), are left alone.
 
 use std::fmt;
 use std::net::IpAddr;
@@ -27,9 +29,9 @@ use super::{
     parse_address_key,
 };
 use crate::error::LinuxError;
-use crate::index::IfIndex;
+use crate::index::{IfIndex, IfKind};
 use crate::netlink::Netlink;
-use crate::netlink::types::{IpNet, Route, RouteSpec, Scope, kernel_metric};
+use crate::netlink::types::{IpNet, PROTO_STATIC, Route, RouteSpec, Scope, kernel_metric};
 use crate::ns::NsRef;
 
 /// The `linux-route` descriptor.
@@ -140,6 +142,18 @@ impl Parsed {
     }
 }
 
+/// The model value of kernel route `found`, named as `m` names it; `metric` is reported as
+/// desired when it matched in the kernel's form (IPv6 turns 0 into 1024).
+fn observed(found: &Route, m: &RouteModel, metric: u32) -> RouteModel {
+    RouteModel {
+        outgoing_interface: m.outgoing_interface.clone(),
+        scope: model_scope(found.scope) as i32,
+        dst_network: m.dst_network.clone(),
+        gw_addr: found.gateway.map(|g| g.to_string()).unwrap_or_default(),
+        metric,
+    }
+}
+
 impl RouteDescriptor {
     pub fn new(nl: Netlink, index: IfIndex) -> Self {
         RouteDescriptor { nl, index }
@@ -241,20 +255,25 @@ impl Descriptor for RouteDescriptor {
         }
     }
 
+    /// The desired routes that are present, plus every other static route on an interface
+    /// the agent created (an unwanted one is then removed). Routes on EXISTING interfaces
+    /// that were not asked for, and routes someone added with another protocol, are not
+    /// the agent's and are not reported.
     fn retrieve(
         &self,
         _md: &MetadataView<'_>,
         correlate: &[(Key, Value)],
     ) -> Result<Option<Vec<Retrieved>>, KvError> {
+        let wanted: Vec<(Parsed, &Key, &RouteModel)> = correlate
+            .iter()
+            .filter_map(|(k, v)| {
+                let m = downcast::<RouteModel>(&**v)?;
+                Some((parse_model(m).ok()?, k, m))
+            })
+            .collect();
         let mut dumps: NsDumps<Route> = NsDumps::new();
         let mut out = Vec::new();
-        for (key, value) in correlate {
-            let (Ok(p), Some(r)) = (parse(value), downcast::<RouteModel>(&**value)) else {
-                continue;
-            };
-            let Some(meta) = self.index.get(&p.interface) else {
-                continue;
-            };
+        for meta in self.index.all() {
             let read = |ns: &NsRef| Ok((self.nl.links(ns)?, self.nl.routes(ns)?));
             let Some((links, routes)) = dumps.get(&meta.ns, read)? else {
                 continue;
@@ -262,23 +281,34 @@ impl Descriptor for RouteDescriptor {
             let Some(link) = links.iter().find(|l| l.name == meta.host_name) else {
                 continue;
             };
-            let Some(found) = routes.iter().find(|k| p.matches(k, link.index)) else {
-                continue;
-            };
-            let seen = RouteModel {
-                outgoing_interface: r.outgoing_interface.clone(),
-                scope: model_scope(found.scope) as i32,
-                dst_network: r.dst_network.clone(),
-                gw_addr: found.gateway.map(|g| g.to_string()).unwrap_or_default(),
-                // Matched on the kernel's form of the desired metric (IPv6 0 is 1024).
-                metric: p.metric,
-            };
-            out.push(Retrieved {
-                key: key.clone(),
-                value: Arc::new(seen),
-                metadata: None,
-                origin: Origin::FromNb,
-            });
+            let owned = meta.kind != IfKind::Existing;
+            for found in routes.iter().filter(|r| r.oif == Some(link.index)) {
+                let desired = wanted
+                    .iter()
+                    .find(|(p, _, _)| p.interface == meta.name && p.matches(found, link.index));
+                let (key, seen) = match desired {
+                    Some((p, key, m)) => ((*key).clone(), observed(found, m, p.metric)),
+                    None if owned && found.protocol == PROTO_STATIC => {
+                        let m = RouteModel {
+                            outgoing_interface: meta.name.clone(),
+                            dst_network: found.dst.to_string(),
+                            ..RouteModel::default()
+                        };
+                        let seen = observed(found, &m, found.metric);
+                        let Ok(key) = messages::registry::builtin().key_of(&seen) else {
+                            continue;
+                        };
+                        (key, seen)
+                    }
+                    None => continue,
+                };
+                out.push(Retrieved {
+                    key,
+                    value: Arc::new(seen),
+                    metadata: None,
+                    origin: Origin::FromNb,
+                });
+            }
         }
         Ok(Some(out))
     }

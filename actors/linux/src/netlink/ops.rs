@@ -349,6 +349,7 @@ fn route_from(m: &RouteMessage) -> Option<Route> {
         oif,
         metric,
         scope: scope_from_kernel(m.header.scope),
+        protocol: u8::from(m.header.protocol),
     })
 }
 

@@ -159,7 +159,13 @@ pub struct Route {
     pub oif: Option<u32>,
     pub metric: u32,
     pub scope: Scope,
+    /// Who added it (`RTPROT_*`): [`PROTO_STATIC`] for routes added through this layer.
+    pub protocol: u8,
 }
+
+/// `RTPROT_STATIC`: the protocol of every route this layer adds (`ip route add` gives
+/// `RTPROT_BOOT`, the kernel's connected routes `RTPROT_KERNEL`).
+pub const PROTO_STATIC: u8 = 4;
 
 /// A route to add or delete in the main table, through an interface named in the namespace.
 #[derive(Clone, Debug, PartialEq, Eq)]

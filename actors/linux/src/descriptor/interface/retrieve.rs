@@ -1,6 +1,6 @@
 //! Retrieve for `linux-interface`: reads links and addresses from netlink in every namespace
 //! that matters (the default one, those of the desired values, those of interfaces already
-//! configured) and rebuilds model values for the interfaces the agent created (recognised by
+//! configured, every named namespace) and rebuilds model values for the interfaces the agent created (recognised by
 //! their alias) and for desired EXISTING interfaces. It also refreshes the plugin's
 //! interface index, so that the address, route and ARP descriptors, retrieved after this
 //! one, know where each interface lives.
@@ -18,8 +18,8 @@ use super::spec::{IfSpec, Observed, is_link_local, parse_alias};
 use crate::descriptor::interface_key;
 use crate::error::LinuxError;
 use crate::index::{IfKind, LinuxIfMeta};
-use crate::netlink::types::LinkKind;
-use crate::ns::NsRef;
+use crate::netlink::types::{IpNet, LinkKind};
+use crate::ns::{NsRef, named_namespaces};
 
 pub(super) fn retrieve(
     d: &InterfaceDescriptor,
@@ -33,6 +33,9 @@ pub(super) fn retrieve(
     let mut namespaces: BTreeSet<NsRef> = BTreeSet::from([NsRef::Default]);
     namespaces.extend(desired.values().map(|s| s.ns.clone()));
     namespaces.extend(d.index.namespaces());
+    // After a restart nothing is correlated yet: look for the agent's interfaces in every
+    // named namespace too (PID and FD namespaces cannot be listed).
+    namespaces.extend(named_namespaces().into_iter().map(NsRef::Named));
 
     let mut out = Vec::new();
     let mut seen: HashSet<String> = HashSet::new();
@@ -78,15 +81,18 @@ pub(super) fn retrieve(
                 .filter(|a| a.index == link.index && !is_link_local(&a.net))
                 .map(|a| a.net)
                 .collect();
-            let addr_texts: Vec<String> = match want {
-                Some(w) => w
-                    .addrs
-                    .iter()
-                    .filter(|(n, _)| on_link.contains(n))
-                    .map(|(_, t)| t.clone())
-                    .collect(),
-                None => on_link.iter().map(ToString::to_string).collect(),
+            // The agent owns every address of an interface it created; of an EXISTING
+            // one, only those it was asked for. Desired addresses keep their configured text.
+            let text = |n: &IpNet| {
+                want.and_then(|w| w.addrs.iter().find(|(d, _)| d == n))
+                    .map_or_else(|| n.to_string(), |(_, t)| t.clone())
             };
+            let owned = kind != IfKind::Existing;
+            let addr_texts: Vec<String> = on_link
+                .iter()
+                .filter(|n| owned || want.is_some_and(|w| w.addrs.iter().any(|(d, _)| d == *n)))
+                .map(text)
+                .collect();
             let value = Observed {
                 name: &name,
                 kind: &kind,
