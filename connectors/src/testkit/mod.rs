@@ -3,6 +3,17 @@
 //! ([`proxy`]), an HTTP double of Consul's KV API ([`consul_double`]), per-backend harnesses
 //! ([`harness`]) and the compliance suite every backend passes ([`compliance`]).
 //!
+//! Use from another crate (e.g. `tests/`): add
+//! `connectors = { workspace = true, features = ["testkit"] }` to its dev-dependencies, then
+//!
+//! ```text
+//! let etcd = EtcdServer::start().await?;     // VPP_AGENT_TEST_ETCD or a private etcd
+//! let redis = RedisServer::start().await?;   // VPP_AGENT_TEST_REDIS or a private redis (KA)
+//! let consul = ConsulDouble::start().await?; // the Consul KV double on 127.0.0.1:<free>
+//! // etcd.endpoint(), redis.endpoint(), consul.addr(): what the agent's config points at;
+//! // etcd.prefix(), redis.prefix(): `/vnf-agent/t<pid>x<n>/`, unique to this test.
+//! ```
+//!
 //! Deliberately not here: anything the agent needs at run time. Nothing here skips silently:
 //! a missing server binary is an error that names the Debian package to install.
 

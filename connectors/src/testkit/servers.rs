@@ -216,9 +216,14 @@ impl EtcdServer {
         Ok(self.endpoint.parse()?)
     }
 
-    /// This test's key prefix.
+    /// This test's key prefix, `/vnf-agent/<label>/`.
     pub fn prefix(&self) -> &str {
         &self.prefix
+    }
+
+    /// This test's microservice label (the prefix's `<label>`), unique per test.
+    pub fn label(&self) -> &str {
+        label_of(&self.prefix)
     }
 
     /// Whether this test owns the server process.
@@ -351,9 +356,14 @@ impl RedisServer {
         Ok(self.endpoint.parse()?)
     }
 
-    /// This test's key prefix.
+    /// This test's key prefix, `/vnf-agent/<label>/`.
     pub fn prefix(&self) -> &str {
         &self.prefix
+    }
+
+    /// This test's microservice label (the prefix's `<label>`), unique per test.
+    pub fn label(&self) -> &str {
+        label_of(&self.prefix)
     }
 
     /// Whether this test owns the server process.
@@ -393,4 +403,18 @@ async fn ping(endpoint: &str, password: Option<&str>) -> bool {
     };
     let pong: Result<String, _> = redis::cmd("PING").query_async(&mut conn).await;
     pong.is_ok()
+}
+
+fn label_of(prefix: &str) -> &str {
+    prefix
+        .trim_start_matches("/vnf-agent/")
+        .trim_end_matches('/')
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_label_is_the_prefix_middle() {
+        assert_eq!(super::label_of("/vnf-agent/t12x3/"), "t12x3");
+    }
 }
