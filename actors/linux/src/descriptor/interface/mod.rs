@@ -396,3 +396,168 @@ impl Descriptor for InterfaceDescriptor {
         Ok(Some(retrieve::retrieve(self, correlate)?))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use messages::proto::ligato::linux::namespace::{NetNamespace, net_namespace::ReferenceType};
+    use messages::proto::linux_interfaces::interface::{Link as IfLink, Type};
+    use messages::proto::linux_interfaces::{TapLink, VethLink};
+
+    fn descriptor() -> InterfaceDescriptor {
+        let none = |_: &MetadataView<'_>, _: &str| None;
+        InterfaceDescriptor::new(
+            Netlink::default(),
+            IfIndex::default(),
+            WatchedNamespaces::default(),
+            "vpp1",
+            Arc::new(none),
+        )
+    }
+
+    fn value(v: Interface) -> Value {
+        Arc::new(v)
+    }
+
+    fn deps(d: &InterfaceDescriptor, v: Interface) -> Vec<(String, String)> {
+        let key = interface_key(&v.name);
+        d.dependencies(&key, &value(v))
+            .into_iter()
+            .map(|d| (d.label, format!("{:?}", d.target)))
+            .collect()
+    }
+
+    fn veth(name: &str, peer: &str, ns: Option<(ReferenceType, &str)>) -> Interface {
+        Interface {
+            name: name.into(),
+            r#type: Type::Veth as i32,
+            namespace: ns.map(|(t, r)| NetNamespace {
+                r#type: t as i32,
+                reference: r.into(),
+            }),
+            enabled: true,
+            ip_addresses: vec!["10.0.0.1/24".into(), "fd00::1/64".into()],
+            link: Some(IfLink::Veth(VethLink {
+                peer_if_name: peer.into(),
+                ..Default::default()
+            })),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn dependencies_as_ligato_labels_them() {
+        let d = descriptor();
+        assert!(
+            deps(&d, veth("a", "b", None)).is_empty(),
+            "the first end waits for nobody"
+        );
+        assert_eq!(
+            deps(&d, veth("b", "a", Some((ReferenceType::Nsid, "blue")))),
+            vec![
+                (
+                    "veth-peer-exists".into(),
+                    "config/linux/interfaces/v2/interface/a".into()
+                ),
+                (
+                    "namespace-exists".into(),
+                    "linux/namespace/NSID/blue".into()
+                ),
+            ]
+        );
+        assert_eq!(
+            deps(
+                &d,
+                veth("a", "b", Some((ReferenceType::Microservice, "ms1")))
+            ),
+            vec![(
+                "microservice-available".into(),
+                "linux/microservice/ms1".into()
+            )]
+        );
+        let tap = Interface {
+            name: "t".into(),
+            r#type: Type::TapToVpp as i32,
+            link: Some(IfLink::Tap(TapLink {
+                vpp_tap_if_name: "tap1".into(),
+            })),
+            ..Default::default()
+        };
+        assert_eq!(
+            deps(&d, tap),
+            vec![(
+                "vpp-tap-interface-exists".into(),
+                "config/vpp/v2/interfaces/tap1".into()
+            )]
+        );
+        let existing = Interface {
+            name: "e".into(),
+            r#type: Type::Existing as i32,
+            host_if_name: "eth7".into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            deps(&d, existing),
+            vec![(
+                "host-interface-exists".into(),
+                "linux/interface/host-name/eth7".into()
+            )]
+        );
+        let watched = d.watched.snapshot();
+        assert!(watched.contains(&NsRef::Named("blue".into())));
+        assert!(watched.contains(&NsRef::Microservice("ms1".into())));
+    }
+
+    #[test]
+    fn derived_values_are_the_state_and_one_key_per_address() {
+        let d = descriptor();
+        let v = veth("a", "b", None);
+        let keys: Vec<String> = d
+            .derived_values(&interface_key("a"), &value(v.clone()))
+            .into_iter()
+            .map(|(k, _)| k.to_string())
+            .collect();
+        assert_eq!(
+            keys,
+            vec![
+                "linux/interface/state/a/UP",
+                "linux/interface/a/address/static/10.0.0.1/24",
+                "linux/interface/a/address/static/fd00::1/64",
+            ]
+        );
+        let down = Interface {
+            enabled: false,
+            link_only: true,
+            ..v
+        };
+        let keys: Vec<String> = d
+            .derived_values(&interface_key("a"), &value(down))
+            .into_iter()
+            .map(|(k, _)| k.to_string())
+            .collect();
+        assert_eq!(keys, vec!["linux/interface/state/a/DOWN"]);
+    }
+
+    #[test]
+    fn recreate_only_for_identity_changes() {
+        let d = descriptor();
+        let k = interface_key("a");
+        let base = veth("a", "b", None);
+        let mtu = Interface {
+            mtu: 1400,
+            ..base.clone()
+        };
+        assert!(!d.needs_recreate(&k, &value(base.clone()), &value(mtu), None));
+        let moved = veth("a", "b", Some((ReferenceType::Nsid, "blue")));
+        assert!(d.needs_recreate(&k, &value(base.clone()), &value(moved), None));
+        let renamed = Interface {
+            host_if_name: "other".into(),
+            ..base.clone()
+        };
+        assert!(d.needs_recreate(&k, &value(base), &value(renamed), None));
+        assert!(
+            d.validate(&interface_key("x"), &value(veth("a", "b", None)))
+                .is_err()
+        );
+    }
+}
