@@ -552,6 +552,24 @@ impl<'a> Engine<'a> {
                 blocked.insert(k.clone(), retriable);
             }
         }
+        // What stayed is still there: values taken down earlier in this cascade only because
+        // of it come back, and its derived values are restored.
+        let stayed: Vec<Key> = order
+            .iter()
+            .filter(|k| blocked.contains_key(*k))
+            .cloned()
+            .collect();
+        for k in stayed.iter().rev() {
+            self.wake_dependents(k);
+            let lost_derived = self.graph.nodes.get(k).is_some_and(|n| {
+                n.derived
+                    .iter()
+                    .any(|c| self.graph.nodes.get(c).is_none_or(|c| c.applied.is_none()))
+            });
+            if lost_derived {
+                self.refresh_derived(k);
+            }
+        }
         if reason == Reason::Recreate
             && self
                 .graph
@@ -688,6 +706,18 @@ impl<'a> Engine<'a> {
         };
         self.graph.set_applied_deps(key, Vec::new());
         self.record(key, TxnOperation::Delete, prev, false, recreate);
+        // Taken down for what its old value needed: a changed desired value (whose update
+        // failed earlier) may need something else, which may already be there.
+        if state == ValueState::Pending && root_reason.is_none() {
+            let ready = self
+                .graph
+                .nodes
+                .get(key)
+                .is_some_and(|n| n.deps.iter().all(|d| self.graph.satisfied(&d.target)));
+            if ready {
+                self.stack.push(key.clone());
+            }
+        }
         // Derived values that never reached the dataplane (pending, invalid) go with the parent.
         for c in kids {
             if self

@@ -12,9 +12,11 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use common::{FakeDp, TestDescriptor};
+use std::time::Duration;
+
+use common::{FailRule, FakeDp, TestDescriptor};
 use kvscheduler::{
-    Dependency, KeySelector, ManualClock, Scheduler, SchedulerConfig, Txn, ValueState,
+    Dependency, KeySelector, ManualClock, RetryPolicy, Scheduler, SchedulerConfig, Txn, ValueState,
 };
 use messages::value::{downcast, value};
 use messages::{Key, Value};
@@ -109,13 +111,13 @@ fn deps_of(key: &Key, v: &Value) -> Vec<Dependency> {
     out
 }
 
-fn scheduler(dp: &FakeDp) -> Scheduler {
+fn scheduler(dp: &FakeDp, clock: Arc<ManualClock>) -> Scheduler {
     let mut s = Scheduler::new(
         SchedulerConfig {
             print_txn_summary: false,
             ..SchedulerConfig::default()
         },
-        Arc::new(ManualClock::new(0)),
+        clock,
     );
     let mut items = TestDescriptor::new("item", "g", dp);
     items.deps = Box::new(deps_of);
@@ -206,62 +208,108 @@ fn step() -> impl Strategy<Value = Step> {
     ]
 }
 
+/// The transaction for one step, applying it to the model of the desired state.
+fn to_txn(st: &Step, desired: &mut BTreeMap<usize, Item>) -> Txn {
+    match st {
+        Step::Change(changes) => {
+            let mut t = Txn::nb();
+            for (idx, k) in changes {
+                match k {
+                    Some(k) => {
+                        let it = item(*idx, k);
+                        desired.insert(*idx, it.clone());
+                        t = t.put(key_name(*idx), value(it));
+                    }
+                    None => {
+                        desired.remove(idx);
+                        t = t.delete(key_name(*idx));
+                    }
+                }
+            }
+            t
+        }
+        Step::Resync(all) => {
+            desired.clear();
+            for (idx, k) in all {
+                desired.insert(*idx, item(*idx, k));
+            }
+            Txn::full_resync(
+                desired
+                    .iter()
+                    .map(|(i, it)| (Key::from(key_name(*i)), value(it.clone()))),
+            )
+        }
+    }
+}
+
+/// The fake holds exactly the satisfiable values, which are CONFIGURED; the others PENDING.
+fn check(s: &Scheduler, dp: &FakeDp, desired: &BTreeMap<usize, Item>) -> Result<(), TestCaseError> {
+    let violations = std::mem::take(&mut dp.state().violations);
+    prop_assert!(violations.is_empty(), "forbidden: {violations:?}");
+    let want = expected(desired);
+    let got: BTreeSet<String> = dp.keys().into_iter().collect();
+    prop_assert_eq!(&got, &want);
+    for idx in desired.keys() {
+        let name = key_name(*idx);
+        let state = s.value_status(&Key::from(name.as_str())).state;
+        let want_state = if want.contains(&name) {
+            ValueState::Configured
+        } else {
+            ValueState::Pending
+        };
+        prop_assert_eq!(state, want_state, "state of {}", name);
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
 
     #[test]
     fn dataplane_holds_exactly_the_satisfiable_values(steps in prop::collection::vec(step(), 1..16)) {
         let dp = FakeDp::default();
-        let mut s = scheduler(&dp);
+        let mut s = scheduler(&dp, Arc::new(ManualClock::new(0)));
         let mut desired: BTreeMap<usize, Item> = BTreeMap::new();
         for (n, st) in steps.iter().enumerate() {
-            let txn = match st {
-                Step::Change(changes) => {
-                    let mut t = Txn::nb();
-                    for (idx, k) in changes {
-                        match k {
-                            Some(k) => {
-                                let it = item(*idx, k);
-                                desired.insert(*idx, it.clone());
-                                t = t.put(key_name(*idx), value(it));
-                            }
-                            None => {
-                                desired.remove(idx);
-                                t = t.delete(key_name(*idx));
-                            }
-                        }
-                    }
-                    t
-                }
-                Step::Resync(all) => {
-                    desired.clear();
-                    for (idx, k) in all {
-                        desired.insert(*idx, item(*idx, k));
-                    }
-                    Txn::full_resync(
-                        desired
-                            .iter()
-                            .map(|(i, it)| (Key::from(key_name(*i)), value(it.clone()))),
-                    )
-                }
-            };
-            let report = s.commit(txn);
+            let report = s.commit(to_txn(st, &mut desired));
             prop_assert!(report.as_ref().is_ok_and(|r| r.is_ok()), "step {n}: {report:?}");
+            check(&s, &dp, &desired).map_err(|e| TestCaseError::fail(format!("step {n} {st:?}: {e}")))?;
+        }
+    }
+
+    /// Transient failures on random keys (create, update or delete, each failing once): the
+    /// fake never sees a forbidden operation, and once the retries have run the dataplane
+    /// converges to the same state as without failures.
+    #[test]
+    fn retries_converge_after_transient_failures(
+        steps in prop::collection::vec((step(), prop::collection::vec(0..KEYS, 0..3)), 1..12)
+    ) {
+        let dp = FakeDp::default();
+        let clock = Arc::new(ManualClock::new(0));
+        let mut s = scheduler(&dp, clock.clone());
+        let policy = RetryPolicy { max_count: 0, ..RetryPolicy::default() };
+        let mut desired: BTreeMap<usize, Item> = BTreeMap::new();
+        for (n, (st, fails)) in steps.iter().enumerate() {
+            for idx in fails {
+                dp.state().fail.insert(
+                    Key::from(key_name(*idx)),
+                    FailRule { error: "transient".into(), retriable: true, times: 1 },
+                );
+            }
+            let report = s.commit(to_txn(st, &mut desired).with_retry(policy));
+            prop_assert!(report.is_ok(), "step {n}: {report:?}");
             let violations = std::mem::take(&mut dp.state().violations);
             prop_assert!(violations.is_empty(), "step {n} {st:?}: {violations:?}");
-            let want = expected(&desired);
-            let got: BTreeSet<String> = dp.keys().into_iter().collect();
-            prop_assert_eq!(&got, &want, "step {} {:?}", n, st);
-            for idx in desired.keys() {
-                let name = key_name(*idx);
-                let state = s.value_status(&Key::from(name.as_str())).state;
-                let want_state = if want.contains(&name) {
-                    ValueState::Configured
-                } else {
-                    ValueState::Pending
-                };
-                prop_assert_eq!(state, want_state, "state of {}", name);
+            let mut rounds = 0;
+            while s.next_retry_due().is_some() {
+                rounds += 1;
+                prop_assert!(rounds < 50, "retries do not converge");
+                clock.advance(Duration::from_secs(3600));
+                s.run_due_retries();
+                let violations = std::mem::take(&mut dp.state().violations);
+                prop_assert!(violations.is_empty(), "retry after step {n}: {violations:?}");
             }
+            check(&s, &dp, &desired).map_err(|e| TestCaseError::fail(format!("step {n} {st:?} fails {fails:?}: {e}")))?;
         }
     }
 }
