@@ -3,6 +3,8 @@
 //! that need re-create) against the fake dataplane, which rejects creates with missing
 //! dependencies and deletes that would strand a dependent.
 //!
+//! Drift steps change the fake behind the scheduler's back (entries vanish, stray values
+//! appear) and run a downstream resync.
 //! After every transaction: the fake saw no forbidden operation, and it holds exactly the
 //! desired values (and derived values) whose dependencies are transitively satisfied; the
 //! others are PENDING. It does not inject failures (the golden scenarios cover those).
@@ -181,6 +183,9 @@ fn expected(desired: &BTreeMap<usize, Item>) -> BTreeSet<String> {
 enum Step {
     Change(Vec<(usize, Option<Knobs>)>),
     Resync(Vec<(usize, Knobs)>),
+    /// Behind the agent's back: remove these dataplane entries (by position among the
+    /// current keys) and add stray values under these keys; then a downstream resync.
+    Drift(Vec<usize>, Vec<usize>),
 }
 
 fn knobs() -> impl Strategy<Value = Knobs> {
@@ -205,12 +210,27 @@ fn step() -> impl Strategy<Value = Step> {
         6 => prop::collection::vec((0..KEYS, prop::option::weighted(0.7, knobs())), 1..5)
             .prop_map(Step::Change),
         1 => prop::collection::vec((0..KEYS, knobs()), 0..KEYS).prop_map(Step::Resync),
+        1 => (prop::collection::vec(0..64usize, 0..3), prop::collection::vec(0..KEYS, 0..2))
+            .prop_map(|(gone, stray)| Step::Drift(gone, stray)),
     ]
 }
 
-/// The transaction for one step, applying it to the model of the desired state.
-fn to_txn(st: &Step, desired: &mut BTreeMap<usize, Item>) -> Txn {
+/// The transaction for one step, applying it to the model of the desired state (and, for
+/// drift, to the fake dataplane).
+fn to_txn(st: &Step, desired: &mut BTreeMap<usize, Item>, dp: &FakeDp) -> Txn {
     match st {
+        Step::Drift(gone, stray) => {
+            let keys = dp.keys();
+            for g in gone {
+                if !keys.is_empty() {
+                    dp.state().entries.remove(keys[g % keys.len()].as_str());
+                }
+            }
+            for idx in stray {
+                dp.insert(&Key::from(key_name(*idx)), value(Item::default()), false);
+            }
+            Txn::downstream_resync()
+        }
         Step::Change(changes) => {
             let mut t = Txn::nb();
             for (idx, k) in changes {
@@ -271,7 +291,7 @@ proptest! {
         let mut s = scheduler(&dp, Arc::new(ManualClock::new(0)));
         let mut desired: BTreeMap<usize, Item> = BTreeMap::new();
         for (n, st) in steps.iter().enumerate() {
-            let report = s.commit(to_txn(st, &mut desired));
+            let report = s.commit(to_txn(st, &mut desired, &dp));
             prop_assert!(report.as_ref().is_ok_and(|r| r.is_ok()), "step {n}: {report:?}");
             check(&s, &dp, &desired).map_err(|e| TestCaseError::fail(format!("step {n} {st:?}: {e}")))?;
         }
@@ -296,7 +316,7 @@ proptest! {
                     FailRule { error: "transient".into(), retriable: true, times: 1 },
                 );
             }
-            let report = s.commit(to_txn(st, &mut desired).with_retry(policy));
+            let report = s.commit(to_txn(st, &mut desired, &dp).with_retry(policy));
             prop_assert!(report.is_ok(), "step {n}: {report:?}");
             let violations = std::mem::take(&mut dp.state().violations);
             prop_assert!(violations.is_empty(), "step {n} {st:?}: {violations:?}");
