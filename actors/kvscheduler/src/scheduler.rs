@@ -162,7 +162,7 @@ impl Scheduler {
         if let (Some(policy), false) = (txn.retry, out.reverted) {
             self.schedule_retries(&out.failed, seq, 1, policy, record.stop);
         }
-        Ok(self.finish(record, out.failed, out.reverted, false))
+        Ok(self.finish(record, out.failed, out.reverted))
     }
 
     /// Plans `txn` without executing it or changing anything: the operations it would run,
@@ -184,13 +184,7 @@ impl Scheduler {
         })
     }
 
-    fn finish(
-        &mut self,
-        record: RecordedTxn,
-        failed: Vec<FailedOp>,
-        reverted: bool,
-        _retry: bool,
-    ) -> TxnReport {
+    fn finish(&mut self, record: RecordedTxn, failed: Vec<FailedOp>, reverted: bool) -> TxnReport {
         self.print(|| log::footer(&record));
         let record = Arc::new(record);
         if self.config.record_transaction_history {
@@ -325,7 +319,7 @@ impl Scheduler {
                 n.state = ValueState::Failed;
             }
         }
-        self.finish(record, failed, false, true)
+        self.finish(record, failed, false)
     }
 
     /// Status of one top-level value with its derived values (NONEXISTENT when unknown).
