@@ -1,6 +1,7 @@
 //! One worker thread per network namespace: the thread enters the namespace (`setns` on
 //! itself, the only safe way since the namespace is a per-thread attribute), then opens its
-//! netlink socket there, so every request it runs acts inside that namespace. Jobs arrive on
+//! netlink socket there, so every request it runs acts inside that namespace. Nothing else
+//! that could open a socket runs between the two: a socket pins the namespace it was made in. Jobs arrive on
 //! a channel and run one at a time on a current-thread tokio runtime owned by the thread.
 //!
 //! A worker that has been idle for a while closes its channel, finishes what is queued and
@@ -84,18 +85,9 @@ fn report(ready: &Ready, r: Result<(), LinuxError>) {
 }
 
 fn run(ns: NsRef, file: File, mut rx: mpsc::UnboundedReceiver<Job>, ready: Ready, idle: Duration) {
-    if let Err(e) = nix::sched::setns(&file, CloneFlags::CLONE_NEWNET) {
-        report(
-            &ready,
-            Err(LinuxError::EnterNamespace {
-                ns,
-                source: std::io::Error::from(e),
-            }),
-        );
-        return;
-    }
-    // The thread itself now holds the namespace; the file is no longer needed.
-    drop(file);
+    // The runtime first, while the thread is still in the agent's namespace: building it may
+    // create tokio's process-wide signal socket pair, and a socket pins the namespace it was
+    // created in for as long as it lives (for the whole process, in that case).
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_io()
         .enable_time()
@@ -107,6 +99,19 @@ fn run(ns: NsRef, file: File, mut rx: mpsc::UnboundedReceiver<Job>, ready: Ready
             return;
         }
     };
+    if let Err(e) = nix::sched::setns(&file, CloneFlags::CLONE_NEWNET) {
+        report(
+            &ready,
+            Err(LinuxError::EnterNamespace {
+                ns,
+                source: std::io::Error::from(e),
+            }),
+        );
+        return;
+    }
+    // The thread itself now holds the namespace; the file is no longer needed. The netlink
+    // socket opened below lives in it.
+    drop(file);
     rt.block_on(async move {
         let (conn, handle, _) = match rtnetlink::new_connection() {
             Ok(c) => c,
