@@ -448,3 +448,39 @@ fn downstream_resync_repairs_drift_and_a_restarted_vpp() {
         );
     }
 }
+
+#[test]
+fn downstream_resync_keeps_the_nb_spelling_of_macs_addresses_and_gateways() {
+    let (sim, _h, mut s) = setup("23.06");
+    let config = [
+        tap("tap1"),
+        bd("bd1", &[("tap1", false)]),
+        fib("bd1", "62:89:C6:A3:6D:5C", "tap1"),
+        loopback("lo1", &["10.1.0.1/24", "fd00:0:0::1/64"], 0),
+        route(0, "10.50.0.0/16", "0.0.0.0", "lo1"),
+        arp("lo1", "fd00:0::9", "02:00:00:00:00:AA"),
+    ];
+    let report = s
+        .commit(Txn::full_resync(config.iter().map(|v| (key(v), v.clone()))))
+        .expect("resync");
+    assert!(report.is_ok(), "{:#?}", report.failed);
+    let before = snapshot(&sim.vpp());
+    // The scheduler passes its desired values as `correlate`, and retrieve puts what it reads
+    // back on those keys, so nothing is deleted and re-created.
+    let report = s.commit(Txn::downstream_resync()).expect("resync");
+    let changes: Vec<String> = report
+        .brief()
+        .into_iter()
+        .filter(|o| !o.contains("NOOP"))
+        .collect();
+    assert!(changes.is_empty(), "{changes:#?}");
+    assert_eq!(snapshot(&sim.vpp()), before);
+    for v in &config {
+        assert_eq!(
+            s.value_status(&key(v)).state,
+            ValueState::Configured,
+            "{}",
+            key(v)
+        );
+    }
+}

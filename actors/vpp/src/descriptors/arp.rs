@@ -189,3 +189,36 @@ impl Descriptor for ArpDescriptor {
         Ok(Some(out))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_match_across_ip_spellings_and_macs_across_case() {
+        assert!(same_arp_key(
+            "config/vpp/v2/arp/lo1/fd00:0::9",
+            "config/vpp/v2/arp/lo1/fd00::9"
+        ));
+        assert!(!same_arp_key(
+            "config/vpp/v2/arp/lo1/fd00::9",
+            "config/vpp/v2/arp/lo2/fd00::9"
+        ));
+        assert!(!same_arp_key(
+            "config/vpp/v2/arp/lo1/x",
+            "config/vpp/v2/arp/lo1/x"
+        ));
+        let a = ArpEntry {
+            interface: "lo1".into(),
+            ip_address: "fd00:0::9".into(),
+            phys_address: "02:00:00:00:00:AA".into(),
+            r#static: true,
+        };
+        let b = ArpEntry {
+            ip_address: "fd00::9".into(),
+            phys_address: "02:00:00:00:00:aa".into(),
+            ..a.clone()
+        };
+        assert_eq!(normalized(&a), normalized(&b));
+    }
+}

@@ -220,7 +220,7 @@ impl Descriptor for BridgeDomainDescriptor {
     fn delete(
         &self,
         md: &MetadataView<'_>,
-        key: &Key,
+        _key: &Key,
         value: &Value,
         metadata: Option<&Metadata>,
     ) -> Result<(), KvError> {
@@ -229,7 +229,6 @@ impl Descriptor for BridgeDomainDescriptor {
             Some(m) => m.bd_id,
             None => super::bd_id(md, &bd.name)?,
         };
-        let _ = key;
         self.api.get().delete_bridge_domain(bd_id)?;
         Ok(())
     }

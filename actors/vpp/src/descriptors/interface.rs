@@ -607,9 +607,12 @@ impl Descriptor for InterfaceDescriptor {
     fn retrieve(
         &self,
         _md: &MetadataView<'_>,
-        _correlate: &[(Key, Value)],
+        correlate: &[(Key, Value)],
     ) -> std::result::Result<Option<Vec<Retrieved>>, KvError> {
-        Ok(Some(interface_retrieve::retrieve(&*self.api.get())?))
+        Ok(Some(interface_retrieve::retrieve(
+            &*self.api.get(),
+            correlate,
+        )?))
     }
 }
 

@@ -15,6 +15,7 @@ use messages::proto::vpp_interfaces::interface::{Link, Type};
 use messages::proto::vpp_interfaces::{
     AfpacketLink, Interface, MemifLink, SubInterface, TapLink, VxlanLink,
 };
+use messages::{Key, Value};
 
 use crate::api::{InterfaceDetails, IpNet, NONE, PathKind, VppApi};
 use crate::descriptors::{InterfaceMeta, interface_key, logical_name};
@@ -83,8 +84,26 @@ pub(crate) fn read_l3(api: &dyn VppApi) -> Result<L3> {
     })
 }
 
-/// Reads every interface VPP has.
-pub(crate) fn retrieve(api: &dyn VppApi) -> Result<Vec<Retrieved>> {
+/// NB's spelling of an address VPP reports, when the expected value of the same interface
+/// has it (`fd00:0::1/64` for VPP's `fd00::1/64`): derived address keys are built from it.
+fn nb_spelling(a: &IpNet, expected: Option<&Interface>) -> String {
+    expected
+        .and_then(|e| {
+            e.ip_addresses
+                .iter()
+                .find(|s| s.parse::<IpNet>().is_ok_and(|n| n == *a))
+        })
+        .cloned()
+        .unwrap_or_else(|| a.to_string())
+}
+
+/// Reads every interface VPP has; `correlate` (the expected values) only decides how
+/// addresses are spelled.
+pub(crate) fn retrieve(api: &dyn VppApi, correlate: &[(Key, Value)]) -> Result<Vec<Retrieved>> {
+    let expected: HashMap<&Key, &Interface> = correlate
+        .iter()
+        .filter_map(|(k, v)| Some((k, messages::value::downcast::<Interface>(&**v)?)))
+        .collect();
     let L3 {
         details,
         addresses,
@@ -178,6 +197,8 @@ pub(crate) fn retrieve(api: &dyn VppApi) -> Result<Vec<Retrieved>> {
         let vrf = v4_table.or(v6_table).unwrap_or(0);
         let vxlan_vrf = vxlans.get(&idx).map(|v| v.encap_vrf_id);
         let name = logical_name(d);
+        let key = interface_key(&name);
+        let nb = expected.get(&key).copied();
         let value = Interface {
             name: name.clone(),
             r#type: kind as i32,
@@ -187,14 +208,14 @@ pub(crate) fn retrieve(api: &dyn VppApi) -> Result<Vec<Retrieved>> {
             } else {
                 d.mac.to_string()
             },
-            ip_addresses: addrs.iter().map(IpNet::to_string).collect(),
+            ip_addresses: addrs.iter().map(|a| nb_spelling(a, nb)).collect(),
             vrf: vxlan_vrf.unwrap_or(vrf),
             mtu: d.mtu,
             link,
             ..Default::default()
         };
         out.push(Retrieved {
-            key: interface_key(&name),
+            key,
             value: Arc::new(value),
             metadata: Some(Arc::new(InterfaceMeta {
                 sw_if_index: idx,

@@ -223,3 +223,32 @@ impl Descriptor for L2FibDescriptor {
         Ok(Some(out))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn macs_compare_without_case_and_drop_entries_ignore_the_interface() {
+        let a = FibEntry {
+            phys_address: "62:89:C6:A3:6D:5C".into(),
+            bridge_domain: "bd1".into(),
+            outgoing_interface: "tap1".into(),
+            ..Default::default()
+        };
+        let mut b = a.clone();
+        b.phys_address = b.phys_address.to_ascii_lowercase();
+        assert_eq!(normalized(&a), normalized(&b));
+        b.outgoing_interface = "tap2".into();
+        assert_ne!(normalized(&a), normalized(&b));
+        let mut d1 = a.clone();
+        d1.action = Action::Drop as i32;
+        let mut d2 = b;
+        d2.action = Action::Drop as i32;
+        assert_eq!(normalized(&d1), normalized(&d2));
+        assert_eq!(
+            fib_key("bd1", "62:89:C6:A3:6D:5C").as_str(),
+            "config/vpp/l2/v2/fib/bd1/mac/62:89:C6:A3:6D:5C"
+        );
+    }
+}

@@ -159,3 +159,28 @@ impl Descriptor for VrfTableDescriptor {
         Ok(Some(out))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vpps_default_table_name_equals_no_label() {
+        let t = VrfTable {
+            id: 5,
+            protocol: Protocol::Ipv6 as i32,
+            label: "ipv6-VRF:5".into(),
+            flow_hash_settings: None,
+        };
+        let none = VrfTable {
+            label: String::new(),
+            ..t.clone()
+        };
+        assert_eq!(normalized(&t), normalized(&none));
+        let named = VrfTable {
+            label: "blue".into(),
+            ..t
+        };
+        assert_ne!(normalized(&named), normalized(&none));
+    }
+}

@@ -3,9 +3,10 @@
 //! Each handler is one small module (`vpp2101.rs`, `vpp2306.rs`, `vpp2506.rs`) that names its
 //! binapi module and says which message variant it uses where releases differ (`tap_create_v2`
 //! or `_v3`, `bridge_domain_add_del` or `_v2`, ...); everything that is the same across
-//! releases is written once in [`common`] and expanded per release, so each expansion is type
-//! checked against that release's generated messages. Adding a release = a generated binapi
-//! module, one module here and one line in [`HANDLERS`].
+//! releases is written once in [`common`] (the differing operations in [`variants`]) and
+//! expanded per release, so each expansion is type checked against that release's generated
+//! messages. Adding a release = a generated binapi module, one module here and one line in
+//! [`HANDLERS`].
 //!
 //! Handlers block: descriptor methods are synchronous and run on the scheduler's own OS
 //! thread, so every call does `Handle::block_on` on the runtime the binapi client lives on.
@@ -14,6 +15,7 @@
 //! (the VPP actor) reconnects, calls [`connect`] again and swaps the [`crate::ApiHandle`].
 
 pub(crate) mod common;
+pub(crate) mod variants;
 mod vpp2101;
 mod vpp2306;
 mod vpp2506;
