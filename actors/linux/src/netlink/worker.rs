@@ -60,7 +60,10 @@ impl Worker {
                 source: e,
             })?;
         match ready_rx.recv() {
-            Ok(Ok(())) => Ok(Worker { identity, tx }),
+            Ok(Ok(())) => {
+                tracing::debug!(namespace = %ns, "Started a netlink worker.");
+                Ok(Worker { identity, tx })
+            }
             Ok(Err(e)) => Err(e),
             Err(_) => Err(LinuxError::WorkerGone { ns, op: "start" }),
         }
@@ -78,10 +81,12 @@ impl Worker {
 
 type Ready = std::sync::mpsc::SyncSender<Result<(), LinuxError>>;
 
+/// Hands the start result to the caller. Nothing is logged from inside a namespace: a log
+/// sink that opens a socket lazily (syslog, journald) would open it there and pin it.
 fn report(ready: &Ready, r: Result<(), LinuxError>) {
-    if ready.send(r).is_err() {
-        tracing::debug!("the caller starting a netlink worker is gone");
-    }
+    // The caller waits for this answer unless its own thread is gone; then nobody is left to
+    // tell, and the worker simply exits.
+    drop(ready.send(r));
 }
 
 fn run(ns: NsRef, file: File, mut rx: mpsc::UnboundedReceiver<Job>, ready: Ready, idle: Duration) {
@@ -122,7 +127,6 @@ fn run(ns: NsRef, file: File, mut rx: mpsc::UnboundedReceiver<Job>, ready: Ready
         };
         tokio::spawn(conn);
         report(&ready, Ok(()));
-        tracing::debug!(namespace = %ns, "netlink worker started");
         loop {
             tokio::select! {
                 job = rx.recv() => match job {
@@ -138,6 +142,5 @@ fn run(ns: NsRef, file: File, mut rx: mpsc::UnboundedReceiver<Job>, ready: Ready
         while let Some(job) = rx.recv().await {
             job(handle.clone()).await;
         }
-        tracing::debug!(namespace = %ns, "netlink worker stopped");
     });
 }
