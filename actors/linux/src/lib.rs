@@ -13,6 +13,19 @@
 //! No actix and no shelling out. The crate never creates or deletes namespaces: a missing
 //! namespace is a missing dependency.
 //!
+//! Where it differs from Ligato, and why:
+//! - A missing NSID namespace is not created (Ligato creates it): the value waits as PENDING
+//!   on `linux/namespace/NSID/<name>` until the namespace exists.
+//! - MICROSERVICE references resolve as named namespaces (no Docker lookup).
+//! - Namespaces and host interfaces that appear are reported by [`watcher::Watcher`]; the
+//!   scheduler's owner answers with a downstream resync (the scheduler has no SB
+//!   notifications yet).
+//! - VETH: only the end whose name sorts second waits for its peer (`veth-peer-exists`);
+//!   the scheduler has no dependency cycles, so the first end is created alone, with its
+//!   peer parked down in its namespace.
+//! - Not supported (INVALID or ignored): VRF_DEVICE, LOOPBACK and DUMMY interfaces, VRF
+//!   masters, veth checksum offloading, link-local route keys.
+//!
 //! How the agent wires it (the scheduler's owner runs this; descriptor calls block on netlink,
 //! so the scheduler must not run on an async executor thread):
 //!
