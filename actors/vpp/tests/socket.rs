@@ -147,3 +147,101 @@ fn vpp_restart_is_repaired_by_reconnect_and_downstream_resync() {
         assert_eq!(snapshot(&state(&sim)), good, "{v}");
     }
 }
+
+#[test]
+fn restart_resync_over_the_socket_changes_nothing_for_each_release() {
+    let rt = runtime();
+    for v in RELEASES {
+        let (_dir, sim) = start(v);
+        let (_c, api) = handler(&rt, &sim);
+        let handle = ApiHandle::new(api);
+        let config = scenarios::fifty_objects();
+        let mut s = scheduler(&handle);
+        let report = s
+            .commit(Txn::full_resync(config.iter().map(|v| (key(v), v.clone()))))
+            .expect("resync");
+        assert!(report.is_ok(), "{v}: {:#?}", report.failed);
+        let good = snapshot(&state(&sim));
+
+        // A new agent over a new connection: every dump decodes and matches.
+        let (_c2, api) = handler(&rt, &sim);
+        let mut again = scheduler(&ApiHandle::new(api));
+        let report = again
+            .commit(Txn::full_resync(config.iter().map(|v| (key(v), v.clone()))))
+            .expect("resync");
+        let changes: Vec<String> = report
+            .brief()
+            .into_iter()
+            .filter(|o| !o.contains("NOOP"))
+            .collect();
+        assert!(changes.is_empty(), "{v}: {changes:#?}");
+        assert_eq!(snapshot(&state(&sim)), good, "{v}");
+    }
+}
+
+#[test]
+fn every_interface_kind_round_trips_through_each_handler() {
+    use vpp::api::{Mac, MemifSpec, NONE, TapSpec, Vxlan};
+    let rt = runtime();
+    for v in RELEASES {
+        let (_dir, sim) = start(v);
+        let (_c, api) = handler(&rt, &sim);
+        let tap = api
+            .create_tap(&TapSpec {
+                host_if_name: "vpp-tap".into(),
+                tag: "t".into(),
+                ..Default::default()
+            })
+            .expect("tap");
+        let taps = api.dump_taps().expect("taps");
+        assert_eq!(taps.len(), 1, "{v}");
+        assert_eq!(taps[0].host_if_name, "vpp-tap");
+        assert_eq!(
+            api.dump_interface(tap).expect("dump").map(|d| d.tag),
+            Some("t".to_owned())
+        );
+        api.add_memif_socket(3, "/run/x.sock").expect("socket");
+        let m = api
+            .create_memif(&MemifSpec {
+                socket_id: 3,
+                id: 4,
+                master: true,
+                ..Default::default()
+            })
+            .expect("memif");
+        assert_eq!(api.dump_memifs().expect("memifs")[0].socket_id, 3, "{v}");
+        let mac: Mac = "02:00:00:00:00:42".parse().expect("mac");
+        let af = api.create_af_packet("eth9", Some(mac)).expect("af_packet");
+        assert_eq!(
+            api.dump_af_packets().expect("afp")[0].host_if_name,
+            "eth9",
+            "{v}"
+        );
+        let spec = Vxlan {
+            sw_if_index: NONE,
+            src: "192.0.2.1".parse().expect("ip"),
+            dst: "192.0.2.2".parse().expect("ip"),
+            vni: 77,
+            mcast_sw_if_index: NONE,
+            encap_vrf_id: 0,
+        };
+        let vx = api.add_vxlan(&spec).expect("vxlan");
+        let tunnels = api.dump_vxlans().expect("vxlans");
+        assert_eq!((tunnels[0].sw_if_index, tunnels[0].vni), (vx, 77), "{v}");
+        let ifaces = api.dump_interfaces().expect("interfaces");
+        assert_eq!(ifaces.len(), 5, "{v}: local0 plus four");
+        assert_eq!(
+            ifaces.iter().find(|d| d.sw_if_index == af).map(|d| d.mac),
+            Some(mac)
+        );
+        api.delete_vxlan(&spec).expect("del vxlan");
+        api.delete_af_packet("eth9").expect("del af_packet");
+        api.delete_memif(m).expect("del memif");
+        api.delete_tap(tap).expect("del tap");
+        assert_eq!(api.dump_interfaces().expect("interfaces").len(), 1, "{v}");
+        // VPP's refusals come back as retval errors that name the message.
+        let err = api.delete_loopback(4242).expect_err("no such loopback");
+        assert_eq!(err.retval_code(), Some(-2), "{v}");
+        assert!(err.to_string().starts_with("delete_loopback: "), "{err}");
+    }
+}
