@@ -121,6 +121,13 @@ impl<'a> Engine<'a> {
         true
     }
 
+    /// Room for `additional` more staged keys (a large resync).
+    pub fn reserve(&mut self, additional: usize) {
+        self.touched.reserve(additional);
+        self.stack.reserve(additional);
+        self.ops.reserve(additional);
+    }
+
     /// Queues a key for reconciliation (retries, resync).
     pub fn push(&mut self, key: &Key) {
         self.stack.push(key.clone());

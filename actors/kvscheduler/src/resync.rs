@@ -190,6 +190,7 @@ pub(crate) fn apply(
     if let Some(desired) = desired {
         let new = desired.len().saturating_sub(engine.graph.nodes.len());
         engine.graph.reserve(new);
+        engine.reserve(desired.len());
         let wanted: HashMap<&Key, &Option<Value>> = desired.iter().map(|(k, v)| (k, v)).collect();
         let unwanted: Vec<Key> = engine.graph.nodes.sorted_keys(|k, n| {
             n.parent.is_none() && n.origin != Origin::FromSb && !wanted.contains_key(k)

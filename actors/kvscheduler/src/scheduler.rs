@@ -189,7 +189,13 @@ impl Scheduler {
         let record = Arc::new(record);
         if self.config.record_transaction_history {
             let now = record.stop;
+            let new_keys = record
+                .executed
+                .len()
+                .saturating_sub(self.history.timelines.len());
+            self.history.timelines.reserve(new_keys);
             let mut seen = crate::graph::FxHashSet::default();
+            seen.reserve(record.executed.len());
             let keys = record
                 .executed
                 .iter()
