@@ -213,3 +213,68 @@ fn tap_to_vpp_moves_renames_and_configures_the_tap_and_hands_it_back() {
     )));
     assert!(!default_has_link(&linux_host));
 }
+
+#[test]
+fn without_a_vpp_name_lookup_the_tap_is_found_under_the_linux_host_name() {
+    let a = TestNs::new("tpf");
+    let host = unique("ftap");
+    let _guard = LinkGuard(host.clone());
+    let p = LinuxPlugin::new(Netlink::default(), unique("lbl"));
+    let mut s = Scheduler::new(
+        SchedulerConfig {
+            print_txn_summary: false,
+            ..SchedulerConfig::default()
+        },
+        Arc::new(SystemClock),
+    );
+    s.register(Arc::new(KernelTapForVpp))
+        .expect("register vpp stand-in");
+    assert!(
+        p.register(&mut s, &LinuxIfPluginConfig::default())
+            .expect("register")
+    );
+    s.commit(Txn::downstream_resync())
+        .expect("learn namespaces");
+
+    let vpp_tap = kv(vpp_interfaces::Interface {
+        name: "tap2".into(),
+        r#type: vpp_interfaces::interface::Type::Tap as i32,
+        link: Some(vpp_interfaces::interface::Link::Tap(
+            vpp_interfaces::TapLink {
+                version: 2,
+                host_if_name: host.clone(),
+                ..Default::default()
+            },
+        )),
+        ..Default::default()
+    });
+    let linux_tap = kv(Interface {
+        name: "linux-tap2".into(),
+        r#type: Type::TapToVpp as i32,
+        namespace: Some(NetNamespace {
+            r#type: ReferenceType::Nsid as i32,
+            reference: a.name.clone(),
+        }),
+        host_if_name: host.clone(),
+        enabled: true,
+        link: Some(IfLink::Tap(TapLink {
+            vpp_tap_if_name: "tap2".into(),
+        })),
+        ..Default::default()
+    });
+    let txn = Txn::nb()
+        .put(linux_tap.0.clone(), linux_tap.1.clone())
+        .put(vpp_tap.0.clone(), vpp_tap.1.clone());
+    let report = s.commit(txn).expect("commit");
+    assert!(report.is_ok(), "{:?}", report.failed);
+    assert_eq!(s.value_status(&linux_tap.0).state, ValueState::Configured);
+    assert!(a.links().contains(&host), "{:?}", a.links());
+    assert!(!default_has_link(&host));
+
+    let txn = Txn::nb()
+        .delete(linux_tap.0.clone())
+        .delete(vpp_tap.0.clone());
+    assert!(s.commit(txn).expect("commit").is_ok());
+    assert_eq!(a.links(), vec!["lo".to_owned()]);
+    assert!(!default_has_link(&host));
+}
