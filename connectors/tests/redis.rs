@@ -132,3 +132,43 @@ async fn a_wrong_password_is_a_refusal_not_a_connection_problem() -> TestResult 
     assert_eq!(b.get(&k).await?, Some(json(1)));
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_partition_is_found_by_the_health_check() -> TestResult {
+    use connectors::WatchEvent;
+    use connectors::testkit::proxy::TcpProxy;
+
+    let server = RedisServer::start().await?;
+    let proxy = TcpProxy::start(server.addr()?).await?;
+    let mut o = RedisOptions::new(proxy.addr().to_string());
+    o.reconnect_interval = Duration::from_millis(100);
+    o.health_check_interval = Duration::from_millis(200);
+    o.read_timeout = Duration::from_millis(300);
+    o.dial_timeout = Duration::from_millis(500);
+    let watched = RedisBackend::connect(o).await?;
+    let writer = connect(server.endpoint()).await?;
+    let p = format!("{}partition/", server.prefix());
+    let k = format!("{p}k");
+    let mut f = follow(&watched, &p).await?;
+    // The watch is live once it has delivered a change.
+    let ready = format!("{p}ready");
+    writer.put(&ready, json(0)).await?;
+    f.until("the watch to be live", DEADLINE, |v| {
+        v.get(&ready).is_some()
+    })
+    .await?;
+    proxy.freeze();
+    writer.put(&k, json(1)).await?;
+    // Nothing is closed, so only the PING timing out can tell the watch.
+    match tokio::time::timeout(DEADLINE, f.watch.next()).await? {
+        Some(WatchEvent::Problem(err)) => assert!(err.is_retriable(), "{err}"),
+        other => return Err(format!("want a Problem first, got {other:?}").into()),
+    }
+    proxy.thaw();
+    f.until("k after the partition heals", DEADLINE, |v| {
+        v.get(&k).is_some()
+    })
+    .await?;
+    assert_eq!(f.per_key.get(&k), Some(&1));
+    Ok(())
+}

@@ -51,6 +51,8 @@ pub struct RedisOptions {
     pub read_timeout: Duration,
     /// How long a watch waits between reconnect attempts.
     pub reconnect_interval: Duration,
+    /// How often a watch PINGs its subscription connection, to find a silent partition.
+    pub health_check_interval: Duration,
 }
 
 impl RedisOptions {
@@ -65,6 +67,7 @@ impl RedisOptions {
             dial_timeout: Duration::from_secs(5),
             read_timeout: Duration::from_secs(3),
             reconnect_interval: Duration::from_secs(1),
+            health_check_interval: Duration::from_secs(10),
         }
     }
 }

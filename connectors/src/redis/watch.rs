@@ -52,7 +52,7 @@ impl Watcher {
     /// One subscription: subscribe, scan and diff, then reconcile notified keys until the
     /// subscription breaks.
     async fn session(&mut self) -> Next {
-        let opts = &self.backend.options;
+        let opts = self.backend.options.clone();
         let channel_prefix = format!("__keyspace@{}__:", opts.db);
         let pattern = format!("{channel_prefix}{}*", glob_escape(&self.prefix));
         let pubsub =
@@ -74,7 +74,10 @@ impl Watcher {
         if let Err(e) = pubsub.psubscribe(&pattern).await {
             return Next::Reconnect(map_err("subscribe", &self.prefix, e));
         }
-        let mut stream = pubsub.into_on_message();
+        let (mut sink, mut stream) = pubsub.split();
+        let mut health = tokio::time::interval(opts.health_check_interval);
+        health.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        health.tick().await;
         let snapshot = match self.backend.snapshot(&self.prefix).await {
             Ok(s) => s,
             Err(err) => return Next::Reconnect(err),
@@ -88,7 +91,26 @@ impl Watcher {
         }
         let mut conn = self.backend.conn.clone();
         loop {
-            let Some(first) = stream.next().await else {
+            let next = tokio::select! {
+                msg = stream.next() => msg,
+                _ = health.tick() => {
+                    // A silent partition leaves the subscription hanging; a PING finds it.
+                    let after = self.backend.options.read_timeout;
+                    match tokio::time::timeout(after, sink.ping::<redis::Value>()).await {
+                        Ok(Ok(_)) => continue,
+                        Ok(Err(e)) => return Next::Reconnect(map_err("ping", &self.prefix, e)),
+                        Err(_) => {
+                            return Next::Reconnect(ConnectorError::Timeout {
+                                store: Store::Redis,
+                                op: "health check of the watch on",
+                                key: self.prefix.clone(),
+                                after,
+                            });
+                        }
+                    }
+                }
+            };
+            let Some(first) = next else {
                 return Next::Reconnect(ConnectorError::Disconnected {
                     store: Store::Redis,
                     op: "watch",

@@ -257,6 +257,13 @@ pub async fn resync_after_reconnect<H: Harness>(h: &mut H) -> TestResult {
     let mut f = start_follower(h, &p).await?;
     f.until("a, b, c", DEADLINE, |v| v.entries().len() == 3)
         .await?;
+    // The watch is live (subscribed, not just started) once it has delivered a change.
+    let ready = format!("{p}ready");
+    put(h, &ready, json(0)).await?;
+    f.until("the watch to be live", DEADLINE, |v| {
+        v.get(&ready).is_some()
+    })
+    .await?;
     f.per_key.clear();
     h.cut().await?;
     put(h, &a, json(2)).await?;
@@ -268,7 +275,12 @@ pub async fn resync_after_reconnect<H: Harness>(h: &mut H) -> TestResult {
         f.watch = h.backend().watch(&p, from).await?;
     }
     let before = f.changes;
-    let want = expect(&[(&a, json(2)), (&c, json(1)), (&d, json(1))]);
+    let want = expect(&[
+        (&a, json(2)),
+        (&c, json(1)),
+        (&d, json(1)),
+        (&ready, json(0)),
+    ]);
     f.until("the changes made while cut off", DEADLINE, |v| {
         v.entries() == &want
     })

@@ -1,14 +1,17 @@
 //! A loopback TCP proxy in front of a test server that can cut every connection and refuse
 //! new ones ([`TcpProxy::cut`]) and then let them through again ([`TcpProxy::restore`]): a
 //! deterministic "network outage" between a backend and its store while a second, direct
-//! client keeps writing.
+//! client keeps writing. It can also freeze traffic without closing anything
+//! ([`TcpProxy::freeze`]): a silent partition, which only health checks detect.
 //!
 //! Deliberately not here: latency or bandwidth shaping, and anything but 127.0.0.1.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::TestResult;
@@ -24,6 +27,7 @@ struct State {
 pub struct TcpProxy {
     addr: SocketAddr,
     state: Arc<Mutex<State>>,
+    frozen: watch::Sender<bool>,
     accept: JoinHandle<()>,
 }
 
@@ -41,6 +45,7 @@ impl TcpProxy {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let state = Arc::new(Mutex::new(State::default()));
+        let (frozen, frozen_rx) = watch::channel(false);
         let st = state.clone();
         let accept = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
@@ -50,12 +55,15 @@ impl TcpProxy {
                     continue;
                 }
                 guard.conns.retain(|h| !h.is_finished());
-                guard.conns.push(tokio::spawn(pipe(client, upstream)));
+                guard
+                    .conns
+                    .push(tokio::spawn(pipe(client, upstream, frozen_rx.clone())));
             }
         });
         Ok(TcpProxy {
             addr,
             state,
+            frozen,
             accept,
         })
     }
@@ -75,6 +83,16 @@ impl TcpProxy {
         }
     }
 
+    /// Stops forwarding bytes in both directions but keeps every connection open.
+    pub fn freeze(&self) {
+        self.frozen.send_replace(true);
+    }
+
+    /// Forwards bytes again after [`TcpProxy::freeze`].
+    pub fn thaw(&self) {
+        self.frozen.send_replace(false);
+    }
+
     /// Lets connections through again.
     pub fn restore(&self) {
         if let Ok(mut s) = self.state.lock() {
@@ -90,12 +108,35 @@ impl Drop for TcpProxy {
     }
 }
 
-async fn pipe(mut client: TcpStream, upstream: SocketAddr) {
-    let Ok(mut server) = TcpStream::connect(upstream).await else {
+async fn pipe(client: TcpStream, upstream: SocketAddr, frozen: watch::Receiver<bool>) {
+    let Ok(server) = TcpStream::connect(upstream).await else {
         return;
     };
     let _ = client.set_nodelay(true);
     let _ = server.set_nodelay(true);
-    // Ends when either side closes; the task is aborted on cut, which drops both sockets.
-    let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+    let (cr, cw) = client.into_split();
+    let (sr, sw) = server.into_split();
+    // Ends when both directions end; the task is aborted on cut, which drops both sockets.
+    tokio::join!(copy(cr, sw, frozen.clone()), copy(sr, cw, frozen));
+}
+
+async fn copy(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    mut frozen: watch::Receiver<bool>,
+) {
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        if frozen.wait_for(|f| !*f).await.is_err() {
+            return;
+        }
+        let n = match from.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        // Bytes read just before a freeze are held until the thaw.
+        if frozen.wait_for(|f| !*f).await.is_err() || to.write_all(&buf[..n]).await.is_err() {
+            return;
+        }
+    }
 }
