@@ -501,3 +501,80 @@ fn retrieved_values_of_descriptors_without_nb_prefix_are_obtained() {
     assert_eq!(r.brief(), Vec::<String>::new());
     assert_eq!(s.value_status(&key).state, ValueState::Obtained);
 }
+
+/// Interfaces whose MAC address compares case-insensitively, as a descriptor's equivalence.
+struct CaseInsensitiveMac(FakeDp);
+
+impl Descriptor for CaseInsensitiveMac {
+    fn name(&self) -> &str {
+        "mac-interface"
+    }
+    fn key_selector(&self, key: &Key) -> bool {
+        key.has_prefix("test/mac/")
+    }
+    fn equivalent(&self, _: &Key, old: &Value, new: &Value) -> bool {
+        let mac = |v: &Value| {
+            messages::value::downcast::<Interface>(&**v).map(|i| i.phys_address.to_lowercase())
+        };
+        mac(old) == mac(new)
+    }
+    fn can_update(&self) -> bool {
+        true
+    }
+    fn create(
+        &self,
+        _: &MetadataView<'_>,
+        key: &Key,
+        value: &Value,
+    ) -> Result<Option<Metadata>, KvError> {
+        self.0.create(key, value, Vec::new()).map(|_| None)
+    }
+    fn update(
+        &self,
+        _: &MetadataView<'_>,
+        key: &Key,
+        _: &Value,
+        new: &Value,
+        _: Option<&Metadata>,
+    ) -> Result<Option<Metadata>, KvError> {
+        self.0.update(key, new, Vec::new()).map(|_| None)
+    }
+    fn delete(
+        &self,
+        _: &MetadataView<'_>,
+        key: &Key,
+        _: &Value,
+        _: Option<&Metadata>,
+    ) -> Result<(), KvError> {
+        self.0.delete(key)
+    }
+}
+
+#[test]
+fn descriptor_equivalence_decides_what_is_a_change() {
+    let (mut s, dp, _clock) = setup(SchedulerConfig::default());
+    assert!(s.register(Arc::new(CaseInsensitiveMac(dp.clone()))).is_ok());
+    let mac = |m: &str| {
+        value(Interface {
+            name: "m".into(),
+            phys_address: m.into(),
+            ..Default::default()
+        })
+    };
+    let r = commit(
+        &mut s,
+        Txn::nb().put("test/mac/m", mac("AA:BB:CC:00:00:01")),
+    );
+    assert_eq!(r.brief(), vec!["CREATE test/mac/m"]);
+    let r = commit(
+        &mut s,
+        Txn::nb().put("test/mac/m", mac("aa:bb:cc:00:00:01")),
+    );
+    assert_eq!(r.brief(), Vec::<String>::new(), "same MAC in another case");
+    let r = commit(
+        &mut s,
+        Txn::nb().put("test/mac/m", mac("aa:bb:cc:00:00:02")),
+    );
+    assert_eq!(r.brief(), vec!["UPDATE test/mac/m"]);
+    assert_eq!(dp.state().calls.len(), 2);
+}
