@@ -166,7 +166,8 @@ impl Scheduler {
     }
 
     /// Plans `txn` without executing it or changing anything: the operations it would run,
-    /// assuming every one succeeds. A resync still reads the dataplane.
+    /// assuming every one succeeds. A resync still reads the dataplane. The plan runs on a copy
+    /// of the graph (O(values)).
     pub fn dry_run(&self, txn: &Txn) -> Result<TxnReport, KvError> {
         let start = self.clock.now();
         let mut scratch = self.graph.clone();

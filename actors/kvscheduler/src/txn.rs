@@ -177,7 +177,8 @@ pub struct SchedulerConfig {
     pub record_transaction_history: bool,
     /// Drop recorded transactions and timeline entries older than this.
     pub transaction_history_age_limit: Duration,
-    /// Plan every transaction before executing it and record the planned operations.
+    /// Plan every transaction before executing it and record the planned operations. The plan
+    /// runs on a copy of the graph, so this costs O(values) per transaction.
     pub enable_txn_simulation: bool,
     /// Hand the text summary of each transaction to the log sink.
     pub print_txn_summary: bool,
