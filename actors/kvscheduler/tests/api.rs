@@ -578,3 +578,67 @@ fn descriptor_equivalence_decides_what_is_a_change() {
     assert_eq!(r.brief(), vec!["UPDATE test/mac/m"]);
     assert_eq!(dp.state().calls.len(), 2);
 }
+
+#[test]
+fn resync_and_retry_headers_name_their_kind() {
+    let (mut s, dp, clock) = setup(SchedulerConfig::default());
+    let out = Arc::new(Mutex::new(Vec::<String>::new()));
+    let sink = out.clone();
+    s.set_log_sink(Box::new(move |t| {
+        if let Ok(mut v) = sink.lock() {
+            v.push(t.to_owned());
+        }
+    }));
+    commit(
+        &mut s,
+        Txn::full_resync(vec![(Key::from(IF1), iface("if1"))]),
+    );
+    dp.state().fail.insert(
+        Key::from(BD1),
+        FailRule {
+            error: "busy".into(),
+            retriable: true,
+            times: 1,
+        },
+    );
+    commit(
+        &mut s,
+        Txn::nb()
+            .put(BD1, bd("bd1", &[]))
+            .with_retry(RetryPolicy::default()),
+    );
+    clock.advance(Duration::from_secs(1));
+    assert_eq!(s.run_due_retries().len(), 1);
+    commit(&mut s, Txn::downstream_resync());
+    let blocks = out.lock().map(|v| v.clone()).unwrap_or_default();
+    let headers: Vec<&String> = blocks.iter().step_by(2).collect();
+    assert_eq!(headers.len(), 4);
+    let line = |h: &str| h.lines().nth(1).unwrap_or_default().to_owned();
+    assert!(
+        line(headers[0]).ends_with(" FullResync |"),
+        "{}",
+        headers[0]
+    );
+    assert!(headers[0].contains("      - type: NB Transaction, Full Resync\n"));
+    assert!(
+        line(headers[2]).ends_with(" retrying failed TXN #1 (attempt 1) |"),
+        "{}",
+        headers[2]
+    );
+    assert!(headers[2].contains("      - type: Retry Transaction (for txn #1, attempt #1)\n"));
+    assert!(
+        line(headers[3]).ends_with(" DownstreamResync |"),
+        "{}",
+        headers[3]
+    );
+    assert!(headers[3].contains("      - type: NB Transaction, SB Sync\n"));
+    assert!(
+        !headers[3].contains("- values:"),
+        "no values for an SB sync"
+    );
+    let failed = &blocks[3];
+    assert!(
+        failed.contains("      1. CREATE [FAILED]:\n          - key: config/vpp/l2/v2/bridge-domain/bd1\n          - value: { name:\"bd1\" }\n          - error: busy\n"),
+        "{failed}"
+    );
+}
