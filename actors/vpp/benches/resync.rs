@@ -3,7 +3,8 @@
 //! a raw replay of the same binapi requests, one at a time, on a second simulator in the same
 //! run (the floor). Prints wall time, ratio, request counts and resident memory.
 //!
-//! Sizes come from `VPP_BENCH_IFACES` and `VPP_BENCH_ROUTES`. It deliberately measures
+//! It then times an agent restart: a new scheduler resyncs the same values over the now
+//! configured VPP (every retrieve dump, no change expected). Sizes come from `VPP_BENCH_IFACES` and `VPP_BENCH_ROUTES`. It deliberately measures
 //! sequential requests (one in flight), as the scheduler issues them; the simulators run in
 //! this process, so memory is reported as deltas around each run.
 
@@ -207,13 +208,36 @@ fn main() {
     vpp::descriptors::register_all(&mut s, &handle).expect("register");
     let (rss2, _) = memory();
     let t = Instant::now();
-    let report = s.commit(Txn::full_resync(values)).expect("resync");
+    let report = s.commit(Txn::full_resync(values.clone())).expect("resync");
     let agent = t.elapsed();
-    let (rss3, hwm) = memory();
+    let (rss3, _) = memory();
     assert!(report.is_ok(), "{:?}", report.failed.first());
     let ops = report.ops().len();
     let vpp_state = sim.state().expect("state");
     assert_eq!(vpp_state.interfaces().count(), ifaces + 1);
+
+    // An agent restart: a new scheduler resyncs the same values over the configured VPP.
+    let mut again = Scheduler::new(
+        SchedulerConfig {
+            print_txn_summary: false,
+            record_transaction_history: false,
+            ..SchedulerConfig::default()
+        },
+        Arc::new(ManualClock::new(1_700_000_000)),
+    );
+    vpp::descriptors::register_all(&mut again, &handle).expect("register");
+    let t = Instant::now();
+    let report = again
+        .commit(Txn::full_resync(values))
+        .expect("restart resync");
+    let restart = t.elapsed();
+    assert!(report.is_ok(), "{:?}", report.failed.first());
+    let changed = report
+        .ops()
+        .iter()
+        .filter(|o| !o.noop && !o.brief().contains("OBTAINED"))
+        .count();
+    let (_, hwm) = memory();
 
     println!("vpp resync benchmark (vpp-sim 23.06 over its unix socket, one request in flight)");
     println!("  objects: {ifaces} interfaces + {routes} routes ({ops} scheduler operations)");
@@ -226,6 +250,10 @@ fn main() {
     println!(
         "  ratio agent/raw: {:.2}",
         agent.as_secs_f64() / raw.as_secs_f64()
+    );
+    println!(
+        "  restart resync over the configured vpp (all dumps, nothing to change): {:.3} s, {changed} changing operations",
+        restart.as_secs_f64()
     );
     println!(
         "  rss delta: raw replay {} MiB, agent resync {} MiB (both include the simulator's own state); peak rss {} MiB",

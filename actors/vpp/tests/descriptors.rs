@@ -343,6 +343,11 @@ fn resync_after_agent_restart_changes_nothing_and_keeps_obtained_values() {
         state(&s, "config/vpp/v2/vrf-table/id/0/protocol/IPV4"),
         ValueState::Obtained
     );
+    // VPP's own routes: a special drop prefix every table has.
+    assert_eq!(
+        state(&s, "config/vpp/v2/route/vrf/0/dst/0.0.0.0/0"),
+        ValueState::Obtained
+    );
     let before = snapshot(&sim.vpp());
 
     // A new agent: same desired state, VPP already right.
@@ -368,6 +373,11 @@ fn resync_after_agent_restart_changes_nothing_and_keeps_obtained_values() {
     }
     assert_eq!(
         state(&again, "config/vpp/v2/interfaces/local0"),
+        ValueState::Obtained
+    );
+    // The attached route of an address the agent configured is VPP's, not the agent's.
+    assert_eq!(
+        state(&again, "config/vpp/v2/route/if/lo2/vrf/0/dst/10.2.0.0/24"),
         ValueState::Obtained
     );
     assert_eq!(
