@@ -494,3 +494,17 @@ fn downstream_resync_keeps_the_nb_spelling_of_macs_addresses_and_gateways() {
         );
     }
 }
+
+#[test]
+fn a_new_memif_socket_skips_ids_vpp_still_uses_after_an_agent_restart() {
+    let (sim, handle, mut s) = setup("23.06");
+    put(&mut s, &[memif("m1", 1, "/run/a.sock")]);
+    assert_eq!(sim.memif_socket(1).as_deref(), Some("/run/a.sock"));
+    // A new agent knows no socket ids; VPP still has id 1 in use.
+    let mut again = scheduler(&handle);
+    let ops = put(&mut again, &[memif("m2", 1, "/run/b.sock")]);
+    assert_eq!(ops, ["CREATE config/vpp/v2/interfaces/m2"]);
+    assert_eq!(sim.memif_socket(1).as_deref(), Some("/run/a.sock"));
+    assert_eq!(sim.memif_socket(2).as_deref(), Some("/run/b.sock"));
+    assert!(sim.vpp().interface_by_name("memif2/1").is_some());
+}

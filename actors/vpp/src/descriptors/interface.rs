@@ -84,6 +84,12 @@ fn validate_interface(i: &Interface) -> std::result::Result<(), KvError> {
     if i.name.is_empty() {
         return Err(invalid("interface name is empty", "name"));
     }
+    if i.name.len() > 63 {
+        return Err(invalid(
+            "interface name is longer than 63 bytes (it is stored as the vpp tag)",
+            "name",
+        ));
+    }
     let t = if_type(i);
     let link_ok = match (&i.link, t) {
         (None, Type::SoftwareLoopback | Type::Tap | Type::Dpdk) => true,
@@ -307,13 +313,27 @@ impl InterfaceDescriptor {
         };
         // Registered again every time: a no-op for VPP when it already has the file under
         // that id, and what a restarted VPP needs.
-        let id = match sockets.get(filename) {
-            Some(id) => *id,
-            None => sockets.values().max().map_or(1, |m| m + 1),
-        };
-        api.add_memif_socket(id, filename)?;
-        sockets.insert(filename.to_owned(), id);
-        Ok(id)
+        if let Some(id) = sockets.get(filename).copied() {
+            api.add_memif_socket(id, filename)?;
+            return Ok(id);
+        }
+        // A new file takes the next id; after an agent restart VPP may still hold ids this map
+        // forgot, and refuses to re-point one in use (-74), so move on to the next.
+        let mut id = sockets.values().max().map_or(1, |m| m + 1);
+        for _ in 0..16 {
+            match api.add_memif_socket(id, filename) {
+                Ok(()) => {
+                    sockets.insert(filename.to_owned(), id);
+                    return Ok(id);
+                }
+                Err(e) if e.retval_code() == Some(-74) => id += 1,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(VppError::invalid(
+            "socket_filename",
+            "no free memif socket id",
+        ))
     }
 
     /// Creates the VPP object of `i` and returns its sw_if_index.
