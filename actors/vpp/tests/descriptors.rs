@@ -508,3 +508,29 @@ fn a_new_memif_socket_skips_ids_vpp_still_uses_after_an_agent_restart() {
     assert_eq!(sim.memif_socket(2).as_deref(), Some("/run/b.sock"));
     assert!(sim.vpp().interface_by_name("memif2/1").is_some());
 }
+
+#[test]
+fn full_resync_removes_untagged_interfaces_but_keeps_local0() {
+    let (sim, _h, mut s) = setup("23.06");
+    sim.vpp()
+        .create_loopback(vpp_sim::state::Mac::default())
+        .expect("loopback by hand");
+    let config = [tap("tap1")];
+    let report = s
+        .commit(Txn::full_resync(config.iter().map(|v| (key(v), v.clone()))))
+        .expect("resync");
+    assert!(
+        report
+            .brief()
+            .contains(&"DELETE config/vpp/v2/interfaces/UNTAGGED-loop0".to_owned()),
+        "{:#?}",
+        report.brief()
+    );
+    // (Its index is reused by tap1, as VPP's pool does.)
+    assert!(sim.vpp().interface_by_name("loop0").is_none());
+    assert!(sim.vpp().interface(0).is_some());
+    assert_eq!(
+        state(&s, "config/vpp/v2/interfaces/local0"),
+        ValueState::Obtained
+    );
+}

@@ -245,3 +245,97 @@ fn every_interface_kind_round_trips_through_each_handler() {
         assert!(err.to_string().starts_with("delete_loopback: "), "{err}");
     }
 }
+
+#[test]
+fn each_handler_sends_its_releases_message_variant() {
+    use vpp::api::{BridgeDomainSpec, IpTable, MemifSpec, NONE, TapSpec, Vxlan};
+    use vpp_sim::server::FailSpec;
+    let expected = [
+        (
+            "21.01",
+            [
+                "tap_create_v2",
+                "bridge_domain_add_del",
+                "memif_socket_filename_add_del",
+                "memif_create",
+                "af_packet_create",
+                "vxlan_add_del_tunnel",
+                "ip_table_add_del",
+            ],
+        ),
+        (
+            "23.06",
+            [
+                "tap_create_v3",
+                "bridge_domain_add_del_v2",
+                "memif_socket_filename_add_del_v2",
+                "memif_create_v2",
+                "af_packet_create_v3",
+                "vxlan_add_del_tunnel_v3",
+                "ip_table_add_del",
+            ],
+        ),
+        (
+            "25.06",
+            [
+                "tap_create_v3",
+                "bridge_domain_add_del_v2",
+                "memif_socket_filename_add_del_v2",
+                "memif_create_v2",
+                "af_packet_create_v3",
+                "vxlan_add_del_tunnel_v3",
+                "ip_table_add_del_v2",
+            ],
+        ),
+    ];
+    let rt = runtime();
+    for (v, names) in expected {
+        let (_dir, sim) = start(v);
+        let (_c, api) = handler(&rt, &sim);
+        for name in names {
+            sim.fail(FailSpec {
+                name: name.to_owned(),
+                count: Some(1),
+                retval: -99,
+            })
+            .expect("fault knob");
+        }
+        let vx = Vxlan {
+            sw_if_index: NONE,
+            src: "192.0.2.1".parse().expect("ip"),
+            dst: "192.0.2.2".parse().expect("ip"),
+            vni: 1,
+            mcast_sw_if_index: NONE,
+            encap_vrf_id: 0,
+        };
+        let errors = [
+            api.create_tap(&TapSpec::default()).err(),
+            api.add_bridge_domain(&BridgeDomainSpec {
+                bd_id: 1,
+                ..Default::default()
+            })
+            .err(),
+            api.add_memif_socket(1, "/run/x.sock").err(),
+            api.create_memif(&MemifSpec::default()).err(),
+            api.create_af_packet("eth0", None).err(),
+            api.add_vxlan(&vx).err(),
+            api.add_del_ip_table(
+                &IpTable {
+                    table_id: 5,
+                    is_ipv6: false,
+                    name: String::new(),
+                },
+                true,
+            )
+            .err(),
+        ];
+        for (name, err) in names.iter().zip(errors) {
+            let err = err.unwrap_or_else(|| panic!("{v}: {name} did not fail"));
+            assert_eq!(err.retval_code(), Some(-99), "{v}: {err}");
+            assert!(
+                err.to_string().starts_with(&format!("{name}: ")),
+                "{v}: expected {name}, got {err}"
+            );
+        }
+    }
+}
