@@ -9,7 +9,7 @@ use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix::Actor;
+use actix::{Actor, AsyncContext};
 use config::AgentConfig;
 use kvscheduler::{Descriptor, RetryPolicy, Scheduler, SchedulerConfig, SystemClock};
 use messages::{MicroserviceLabel, Registry};
@@ -93,6 +93,17 @@ pub fn run(cfg: AgentConfig, extra: Vec<Arc<dyn Descriptor>>) -> anyhow::Result<
     ));
     let api = vpp::ApiHandle::new(api);
     let mut descriptors = vpp::descriptors::all(&api);
+    let linux = if cfg.linux_ifplugin.config.disabled {
+        tracing::info!("The linux interface plugin is disabled.");
+        None
+    } else {
+        let plugin = linux::LinuxPlugin::new(
+            linux::Netlink::new(linux::NetlinkConfig::default()),
+            cfg.microservice_label.clone(),
+        );
+        descriptors.extend(plugin.descriptors());
+        Some(plugin)
+    };
     descriptors.extend(extra);
     let label = MicroserviceLabel::new(cfg.microservice_label.clone())?;
     let stores = crate::stores::backend_options(&cfg)
@@ -121,6 +132,25 @@ pub fn run(cfg: AgentConfig, extra: Vec<Arc<dyn Descriptor>>) -> anyhow::Result<
             agent.scheduler.clone().recipient(),
         )
         .start();
+        // The host watcher stops when dropped: it lives until the agent stops.
+        let _linux_watcher =
+            linux
+                .as_ref()
+                .and_then(|plugin| match plugin.watch(Duration::from_secs(1)) {
+                    Ok((watcher, events)) => {
+                        let stream = tokio_stream_of(events);
+                        let scheduler = agent.scheduler.clone().recipient();
+                        crate::linux_watch::LinuxWatch::create(move |ctx| {
+                            ctx.add_stream(stream);
+                            crate::linux_watch::LinuxWatch::new(scheduler)
+                        });
+                        Some(watcher)
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "Linux host watcher not started.");
+                        None
+                    }
+                });
         tracing::info!(?agent, "Agent started.");
         wait_for_signal().await;
         tracing::info!("Stopping: finishing the transaction in hand.");
@@ -135,6 +165,12 @@ pub fn run(cfg: AgentConfig, extra: Vec<Arc<dyn Descriptor>>) -> anyhow::Result<
     // The VPP runtime is dropped outside any async context (tokio requires it).
     vpp_rt.shutdown_background();
     Ok(())
+}
+
+fn tokio_stream_of<T: Send + 'static>(
+    mut rx: tokio::sync::mpsc::UnboundedReceiver<T>,
+) -> impl futures::Stream<Item = T> {
+    futures::stream::poll_fn(move |cx| rx.poll_recv(cx))
 }
 
 async fn wait_for_signal() {
