@@ -324,6 +324,14 @@ fn full_config() -> Vec<messages::Value> {
         route(3, "10.30.0.0/16", "10.1.0.254", "lo1"),
         route(0, "10.40.0.0/16", "10.2.0.254", ""),
         arp("lo2", "10.2.0.9", "02:00:00:00:00:09"),
+        value(Interface {
+            name: "lo3".into(),
+            r#type: Type::SoftwareLoopback as i32,
+            enabled: true,
+            mtu: 1500,
+            phys_address: "02:00:00:00:03:AA".into(),
+            ..Default::default()
+        }),
     ]
 }
 

@@ -50,7 +50,7 @@ pub trait VppApi: Send + Sync {
     fn set_tag(&self, sw_if_index: u32, tag: &str) -> Result<()>;
     fn set_admin_up(&self, sw_if_index: u32, up: bool) -> Result<()>;
     fn set_mac(&self, sw_if_index: u32, mac: Mac) -> Result<()>;
-    /// Sets the L3 MTU.
+    /// Sets the link MTU (`hw_interface_set_mtu`, as Ligato does; the L3 MTU follows).
     fn set_mtu(&self, sw_if_index: u32, mtu: u32) -> Result<()>;
     fn add_del_address(&self, sw_if_index: u32, addr: IpNet, is_add: bool) -> Result<()>;
     /// Binds the interface to table `vrf` for one address family.

@@ -10,7 +10,7 @@
 //! [`super::interface_vrf`]). Equivalence ignores what VPP picks when the user did not say
 //! (MAC, MTU, TAP host name, ring sizes), MAC case and address order, so a resync over a
 //! correctly configured VPP changes nothing. Conversion from dumps lives in
-//! [`super::interface_retrieve`]. Unnumbered, DHCP, IPv6 ND and RX modes/placements are
+//! `interface_retrieve.rs`. Unnumbered, DHCP, IPv6 ND and RX modes/placements are
 //! rejected as INVALID rather than silently ignored.
 
 use std::collections::HashMap;

@@ -210,7 +210,7 @@ pub(crate) fn retrieve(api: &dyn VppApi, correlate: &[(Key, Value)]) -> Result<V
             },
             ip_addresses: addrs.iter().map(|a| nb_spelling(a, nb)).collect(),
             vrf: vxlan_vrf.unwrap_or(vrf),
-            mtu: d.mtu,
+            mtu: d.link_mtu,
             link,
             ..Default::default()
         };

@@ -266,9 +266,10 @@ macro_rules! release_handler {
             }
 
             fn set_mtu(&self, sw_if_index: u32, mtu: u32) -> Result<()> {
-                let req = rel::SwInterfaceSetMtu {
+                let req = rel::HwInterfaceSetMtu {
                     sw_if_index: rel::InterfaceIndex(sw_if_index),
-                    mtu: [mtu, 0, 0, 0],
+                    mtu: u16::try_from(mtu)
+                        .map_err(|_| VppError::invalid("mtu", format!("{mtu} exceeds 65535")))?,
                 };
                 self.conn.request(&req).map(|_| ())
             }

@@ -3,7 +3,7 @@
 //! Each handler is one small module (`vpp2101.rs`, `vpp2306.rs`, `vpp2506.rs`) that names its
 //! binapi module and says which message variant it uses where releases differ (`tap_create_v2`
 //! or `_v3`, `bridge_domain_add_del` or `_v2`, ...); everything that is the same across
-//! releases is written once in [`common`] (the differing operations in [`variants`]) and
+//! releases is written once in `common.rs` (the differing operations in `variants.rs`) and
 //! expanded per release, so each expansion is type checked against that release's generated
 //! messages. Adding a release = a generated binapi module, one module here and one line in
 //! [`HANDLERS`].

@@ -222,10 +222,8 @@ impl VppApi for SimApi {
     }
 
     fn set_mtu(&self, idx: u32, mtu: u32) -> Result<()> {
-        rv(
-            "sw_interface_set_mtu",
-            self.vpp().set_mtu(idx, [mtu, 0, 0, 0]),
-        )
+        let mtu = u16::try_from(mtu).map_err(|_| VppError::invalid("mtu", "exceeds 65535"))?;
+        rv("hw_interface_set_mtu", self.vpp().set_link_mtu(idx, mtu))
     }
 
     fn add_del_address(&self, idx: u32, a: IpNet, is_add: bool) -> Result<()> {
