@@ -542,3 +542,29 @@ fn full_resync_removes_untagged_interfaces_but_keeps_local0() {
         ValueState::Obtained
     );
 }
+
+#[test]
+fn moving_an_interface_to_another_vrf_rebinds_between_address_removal_and_re_adding() {
+    let (sim, _h, mut s) = setup("23.06");
+    put(
+        &mut s,
+        &[vrf(5, false), loopback("lo1", &["10.1.0.1/24"], 0)],
+    );
+    let ops = put(&mut s, &[loopback("lo1", &["10.1.0.1/24"], 5)]);
+    let pos = |needle: &str| {
+        ops.iter()
+            .position(|o| o.starts_with(needle))
+            .unwrap_or_else(|| panic!("{needle} missing: {ops:#?}"))
+    };
+    let del_addr = pos("DELETE vpp/interface/lo1/address/static/10.1.0.1/24");
+    let bind = pos("CREATE vpp/interface/lo1/vrf/5/ip-version/v4");
+    let add_addr = ops
+        .iter()
+        .rposition(|o| o.starts_with("CREATE vpp/interface/lo1/address/static/10.1.0.1/24"))
+        .unwrap_or(0);
+    assert!(del_addr < bind && bind < add_addr, "{ops:#?}");
+    let vpp = sim.vpp();
+    let i = vpp.interface_by_name("loop0").expect("lo1");
+    assert_eq!(i.table, [5, 0]);
+    assert_eq!(i.addresses.len(), 1);
+}
