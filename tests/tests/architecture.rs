@@ -101,7 +101,7 @@ fn dependencies_point_one_way() {
             panic!("crate {krate} is not in the workspace");
         };
         for dep in list {
-            if ours.iter().any(|o| *o == dep) {
+            if ours.contains(&dep) {
                 assert!(
                     allowed.contains(&dep.as_str()),
                     "{krate} must not depend on {dep} (see ARCHITECTURE.md, crate map)"
