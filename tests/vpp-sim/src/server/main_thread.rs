@@ -1,12 +1,14 @@
-//! The simulated VPP main thread: one OS thread that owns the dataplane state and handles
-//! every request of every connection one at a time, in the order they arrive, exactly as
-//! VPP's main thread does. Connections and the control API talk to it by message ([`Job`]).
+//! The simulated VPP main thread: one task that owns the dataplane state and handles every
+//! request of every connection one at a time, in the order they arrive, exactly as VPP's
+//! main thread does. Connections and the control API talk to it by message ([`Job`]). It
+//! runs on the server's current-thread runtime, which also does the socket IO, as VPP's
+//! main thread does; so the latency knob (a blocking sleep per request) stalls everything.
 //!
 //! Per request it applies VPP's silence rules (no handler for the id, a client index that
 //! is not the sender's, a non-request shape: no reply), the fault knobs, and sends
 //! `sw_interface_event`s to subscribers. It does no socket IO itself.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::time::Duration;
 
 use binapi::codec::frame::encode_frame;
@@ -67,11 +69,14 @@ pub enum Job {
     Stop,
 }
 
+#[derive(Debug)]
 struct Conn {
     push: mpsc::UnboundedSender<Push>,
 }
 
-struct MainThread {
+/// The state and registrations of one simulated VPP.
+#[derive(Debug)]
+pub struct MainThread {
     vpp: Vpp,
     sys: System,
     table: SimTable,
@@ -85,13 +90,18 @@ struct MainThread {
     event: EventEncoder,
 }
 
-/// Starts the main thread; it runs until [`Job::Stop`] or until every sender is gone.
-pub fn spawn(
+/// The main thread, not yet running: [`MainThread::run`] it on the server's runtime; it
+/// runs until [`Job::Stop`] or until every sender is gone.
+pub fn new(
     release: &'static Release,
     table: SimTable,
     faults: Faults,
     latency: Duration,
-) -> std::io::Result<(mpsc::UnboundedSender<Job>, std::thread::JoinHandle<()>)> {
+) -> (
+    mpsc::UnboundedSender<Job>,
+    MainThread,
+    mpsc::UnboundedReceiver<Job>,
+) {
     let (tx, rx) = mpsc::unbounded_channel();
     let event = table.registry_event;
     let main = MainThread {
@@ -112,15 +122,12 @@ pub fn spawn(
         latency,
         event,
     };
-    let join = std::thread::Builder::new()
-        .name("vpp_main".to_owned())
-        .spawn(move || main.run(rx))?;
-    Ok((tx, join))
+    (tx, main, rx)
 }
 
 impl MainThread {
-    fn run(mut self, mut rx: mpsc::UnboundedReceiver<Job>) {
-        while let Some(job) = rx.blocking_recv() {
+    pub async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Job>) {
+        while let Some(job) = rx.recv().await {
             match job {
                 Job::Register { push, reply } => {
                     let handle = self.register(push);
@@ -147,9 +154,8 @@ impl MainThread {
                 }
                 Job::Cli(cmd, reply) => {
                     let pid = self.sys.pid;
-                    let before = self.flags_if_subscribed();
                     let r = crate::cli::execute(&mut self.vpp, pid, &cmd);
-                    self.emit_events(before);
+                    self.emit_events();
                     let _ = reply.send(r);
                 }
                 Job::Reset(table, reply) => {
@@ -259,7 +265,6 @@ impl MainThread {
             Answer::Reply => self.faults.take(entry.name),
             Answer::Stream => None,
         };
-        let before = self.flags_if_subscribed();
         let mut ctx = Ctx {
             vpp: &mut self.vpp,
             sys: &mut self.sys,
@@ -272,7 +277,7 @@ impl MainThread {
             fail,
         };
         (entry.handler)(&mut ctx, payload);
-        self.emit_events(before);
+        self.emit_events();
     }
 
     /// `sockclnt_create`: answers id 16 with the handle and the message table (in hash
@@ -305,36 +310,11 @@ impl MainThread {
         }
     }
 
-    fn flags_if_subscribed(&self) -> Option<BTreeMap<u32, u32>> {
-        if self.sys.interface_events.is_empty() {
-            return None;
-        }
-        Some(
-            self.vpp
-                .interfaces()
-                .map(|i| (i.sw_if_index, i.flags()))
-                .collect(),
-        )
-    }
-
-    /// Sends `sw_interface_event`s for interfaces created, changed or deleted since `before`.
-    fn emit_events(&mut self, before: Option<BTreeMap<u32, u32>>) {
-        let Some(before) = before else {
-            return;
-        };
-        let after = self.flags_if_subscribed().unwrap_or_default();
-        let mut changes: Vec<(u32, u32, bool)> = after
-            .iter()
-            .filter(|(idx, flags)| before.get(idx) != Some(flags))
-            .map(|(idx, flags)| (*idx, *flags, false))
-            .collect();
-        changes.extend(
-            before
-                .iter()
-                .filter(|(idx, _)| !after.contains_key(idx))
-                .map(|(idx, flags)| (*idx, *flags, true)),
-        );
-        if changes.is_empty() {
+    /// Sends `sw_interface_event`s for the interface changes of the last request (drained
+    /// even without subscribers, so the log never grows).
+    fn emit_events(&mut self) {
+        let changes = self.vpp.take_interface_changes();
+        if changes.is_empty() || self.sys.interface_events.is_empty() {
             return;
         }
         for (handle, pid) in &self.sys.interface_events {

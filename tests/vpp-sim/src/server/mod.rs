@@ -82,38 +82,60 @@ pub enum Control {
     Stop,
 }
 
-/// A built simulator: its main thread runs; [`Sim::serve`] opens the socket.
-#[derive(Debug)]
+/// A built simulator: [`Sim::serve`] runs its main thread and opens the socket.
 pub struct Sim {
     options: Options,
     main: mpsc::UnboundedSender<Job>,
-    main_thread: Option<std::thread::JoinHandle<()>>,
+    /// The main thread until `serve` starts it.
+    pending: Option<(main_thread::MainThread, mpsc::UnboundedReceiver<Job>)>,
+}
+
+impl std::fmt::Debug for Sim {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sim")
+            .field("options", &self.options)
+            .field("started", &self.pending.is_none())
+            .finish()
+    }
 }
 
 impl Sim {
-    /// Builds the release's table, checks the fault knobs against it and starts the main
-    /// thread.
+    /// Builds the release's table, checks the fault knobs against it and prepares the main
+    /// thread (jobs sent before [`Sim::serve`] wait for it).
     pub fn new(options: Options) -> Result<Sim, SimError> {
         let table = SimTable::build(options.release, options.id_offset)?;
         for f in &options.fail {
             table.check_fail(&f.name, options.release.version)?;
         }
         let faults = Faults::new(options.fail.clone());
-        let (main, join) = main_thread::spawn(options.release, table, faults, options.latency)
-            .map_err(SimError::Start)?;
+        let (main, thread, rx) = main_thread::new(options.release, table, faults, options.latency);
         Ok(Sim {
             options,
             main,
-            main_thread: Some(join),
+            pending: Some((thread, rx)),
         })
     }
 
     /// Serves until [`Control::Stop`] or until the control channel closes; `ready` hears
-    /// once the socket first accepts connections.
+    /// once the socket first accepts connections. Meant for a current-thread runtime (the
+    /// main thread's latency knob blocks the thread it runs on).
     pub async fn serve(
         &mut self,
         mut control: mpsc::UnboundedReceiver<Control>,
         mut ready: Option<std::sync::mpsc::Sender<Result<(), SimError>>>,
+    ) -> Result<(), SimError> {
+        let (thread, rx) = self.pending.take().ok_or(SimError::Stopped)?;
+        let main_task = tokio::spawn(thread.run(rx));
+        let result = self.serve_socket(&mut control, &mut ready).await;
+        let _ = self.main.send(Job::Stop);
+        let _ = main_task.await;
+        result
+    }
+
+    async fn serve_socket(
+        &mut self,
+        control: &mut mpsc::UnboundedReceiver<Control>,
+        ready: &mut Option<std::sync::mpsc::Sender<Result<(), SimError>>>,
     ) -> Result<(), SimError> {
         let path = self.options.socket.clone();
         loop {
@@ -148,10 +170,7 @@ impl Sim {
                     }
                     result?;
                 }
-                Some(Control::Stop) | None => {
-                    self.stop_main();
-                    return Ok(());
-                }
+                Some(Control::Stop) | None => return Ok(()),
             }
         }
     }
@@ -168,22 +187,9 @@ impl Sim {
         rx.await.map_err(|_| SimError::Stopped)
     }
 
-    fn stop_main(&mut self) {
-        let _ = self.main.send(Job::Stop);
-        if let Some(j) = self.main_thread.take() {
-            let _ = j.join();
-        }
-    }
-
     /// A sender to the main thread, for control calls.
     pub fn main(&self) -> mpsc::UnboundedSender<Job> {
         self.main.clone()
-    }
-}
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        self.stop_main();
     }
 }
 

@@ -129,39 +129,19 @@ fn pseudo_random_mac(prefix: [u8; 2], seed: u32) -> Mac {
     Mac([prefix[0], prefix[1], s[0], s[1], s[2], s[3]])
 }
 
-/// The lowest value in `0..max` not in `used`: a bitmap as large as the number of used
-/// values suffices (the answer is at most that number), so no set is built.
-fn lowest_free(used: impl Iterator<Item = u32>, max: u32) -> Option<u32> {
-    let used: Vec<u32> = used.collect();
-    let mut taken = vec![false; used.len() + 1];
-    for u in used {
-        if let Some(slot) = taken.get_mut(u as usize) {
-            *slot = true;
-        }
-    }
-    let free = taken.iter().position(|t| !t)? as u32;
-    (free < max).then_some(free)
-}
-
 impl Vpp {
     fn add_interface(&mut self, make: impl FnOnce(u32) -> Interface) -> u32 {
         let idx = self.alloc_sw_if_index();
-        self.ifaces[idx as usize] = Some(make(idx));
+        let iface = make(idx);
+        self.if_changes.push((idx, iface.flags(), false));
+        self.ifaces[idx as usize] = Some(iface);
         idx
-    }
-
-    fn loop_instances(&self) -> impl Iterator<Item = u32> + '_ {
-        self.interfaces().filter_map(|i| match i.kind {
-            IfKind::Loopback { instance } => Some(instance),
-            _ => None,
-        })
     }
 
     /// `create_loopback`: the lowest free instance, `loop<n>`, MAC `de:ad:00:00:00:<n>` when
     /// none is given.
     pub fn create_loopback(&mut self, mac: Mac) -> VppResult<u32> {
-        let instance =
-            lowest_free(self.loop_instances(), 16384).ok_or(Retval::INVALID_REGISTRATION)?;
+        let instance = self.loop_ids.alloc().ok_or(Retval::INVALID_REGISTRATION)?;
         Ok(self.new_loopback(instance, mac))
     }
 
@@ -175,7 +155,7 @@ impl Vpp {
         if !is_specified {
             return self.create_loopback(mac);
         }
-        if instance >= 16384 || self.loop_instances().any(|i| i == instance) {
+        if !self.loop_ids.take(instance) {
             return Err(Retval::INVALID_REGISTRATION);
         }
         Ok(self.new_loopback(instance, mac))
@@ -212,16 +192,16 @@ impl Vpp {
         rx_ring: u16,
         tx_ring: u16,
     ) -> VppResult<u32> {
-        let used: Vec<u32> = self
-            .interfaces()
-            .filter_map(|i| match i.kind {
-                IfKind::Tap { id, .. } => Some(id),
-                _ => None,
-            })
-            .collect();
         let id = if id == NONE {
-            lowest_free(used.iter().copied(), 1024).ok_or(Retval::INVALID_REGISTRATION)?
-        } else if used.contains(&id) {
+            match self.tap_ids.alloc() {
+                Some(id) if id < 1024 => id,
+                Some(id) => {
+                    self.tap_ids.release(id);
+                    return Err(Retval::INVALID_REGISTRATION);
+                }
+                None => return Err(Retval::INVALID_REGISTRATION),
+            }
+        } else if !self.tap_ids.take(id) {
             return Err(Retval::INVALID_INTERFACE);
         } else {
             id
@@ -345,11 +325,7 @@ impl Vpp {
         if !self.tables.contains_key(&(src.is_ipv6(), encap_vrf)) {
             return Err(Retval::NO_SUCH_FIB);
         }
-        let used = self.interfaces().filter_map(|i| match i.kind {
-            IfKind::Vxlan { instance, .. } => Some(instance),
-            _ => None,
-        });
-        let instance = lowest_free(used, u32::MAX).ok_or(Retval::INVALID_REGISTRATION)?;
+        let instance = self.vxlan_ids.alloc().ok_or(Retval::INVALID_REGISTRATION)?;
         let name = format!("vxlan_tunnel{instance}");
         let kind = IfKind::Vxlan {
             instance,
@@ -456,6 +432,13 @@ impl Vpp {
                 other.unnumbered = None;
             }
         }
+        match iface.kind {
+            IfKind::Loopback { instance } => self.loop_ids.release(instance),
+            IfKind::Tap { id, .. } => self.tap_ids.release(id),
+            IfKind::Vxlan { instance, .. } => self.vxlan_ids.release(instance),
+            _ => {}
+        }
+        self.if_changes.push((sw_if_index, iface.flags(), true));
         self.ifaces[sw_if_index as usize] = None;
         self.free_ifaces.push(sw_if_index);
         Ok(())
@@ -464,8 +447,13 @@ impl Vpp {
     /// `sw_interface_set_flags`: only ADMIN_UP is honoured; the link follows admin state.
     pub fn set_flags(&mut self, sw_if_index: u32, flags: u32) -> VppResult<()> {
         let iface = self.interface_mut(sw_if_index)?;
+        let before = iface.flags();
         iface.admin_up = flags & 1 != 0;
         iface.link_up = iface.admin_up && !matches!(iface.kind, IfKind::Local);
+        let after = iface.flags();
+        if after != before {
+            self.if_changes.push((sw_if_index, after, false));
+        }
         Ok(())
     }
 

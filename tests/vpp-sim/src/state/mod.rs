@@ -5,6 +5,7 @@
 //! Plain data and synchronous methods, one call per API request, exactly like VPP's single
 //! main thread. Nothing here knows about sockets or message encodings.
 
+mod alloc;
 mod interfaces;
 mod ip;
 mod l2;
@@ -124,6 +125,13 @@ pub struct Vpp {
     pub(crate) tables: BTreeMap<(bool, u32), IpTable>,
     pub(crate) routes: BTreeMap<(bool, u32, Prefix), Route>,
     pub(crate) neighbors: BTreeMap<(u32, std::net::IpAddr), Neighbor>,
+    /// Loopback instances (`loop<n>`), tap ids (`tap<n>`), vxlan instances.
+    pub(crate) loop_ids: alloc::IdPool,
+    pub(crate) tap_ids: alloc::IdPool,
+    pub(crate) vxlan_ids: alloc::IdPool,
+    /// Interface changes not yet reported as `sw_interface_event`s: (sw_if_index, flags,
+    /// deleted), in order.
+    pub(crate) if_changes: Vec<(u32, u32, bool)>,
     /// memif socket id -> socket file name; id 0 is the default socket.
     pub(crate) memif_sockets: BTreeMap<u32, String>,
     /// The VPP release this instance pretends to be (`show version`).
@@ -149,6 +157,10 @@ impl Vpp {
             tables: BTreeMap::new(),
             routes: BTreeMap::new(),
             neighbors: BTreeMap::new(),
+            loop_ids: alloc::IdPool::new(16384),
+            tap_ids: alloc::IdPool::new(u32::MAX),
+            vxlan_ids: alloc::IdPool::new(u32::MAX),
+            if_changes: Vec::new(),
             memif_sockets: BTreeMap::from([(0, DEFAULT_MEMIF_SOCKET.to_owned())]),
             version: version.to_owned(),
         };
@@ -175,6 +187,12 @@ impl Vpp {
         }
         self.ifaces.push(None);
         (self.ifaces.len() - 1) as u32
+    }
+
+    /// Drains the interface changes (created, admin state changed, deleted) since the last
+    /// call: (sw_if_index, flags, deleted).
+    pub fn take_interface_changes(&mut self) -> Vec<(u32, u32, bool)> {
+        std::mem::take(&mut self.if_changes)
     }
 
     pub fn interface(&self, sw_if_index: u32) -> Option<&Interface> {
