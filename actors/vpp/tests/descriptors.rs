@@ -1,6 +1,6 @@
 //! Descriptor tests over the in-process simulator, through the real scheduler: what each
 //! descriptor does to VPP (checked on the simulator's state), its dependencies and derived
-//! values, the explicit "unsupported by this build" failure of sub-interfaces, and retrieve:
+//! values, sub-interfaces waiting for their parent, and retrieve:
 //! OBTAINED defaults, a resync after an agent restart that changes nothing, drift repair and a
 //! VPP restart.
 //!
@@ -117,8 +117,8 @@ fn memif_registers_its_socket_once() {
 }
 
 #[test]
-fn sub_interfaces_fail_as_unsupported_by_this_build() {
-    let (_sim, _h, mut s) = setup("23.06");
+fn sub_interfaces_wait_for_their_parent() {
+    let (sim, _h, mut s) = setup("23.06");
     let sub = value(Interface {
         name: "lo1.10".into(),
         r#type: Type::SubInterface as i32,
@@ -137,17 +137,35 @@ fn sub_interfaces_fail_as_unsupported_by_this_build() {
     let ops = put(&mut s, &[loopback("lo1", &[], 0)]);
     assert!(
         ops.iter()
-            .any(|o| o.contains("lo1.10") && o.contains("FAILED")),
+            .any(|o| o.contains("lo1.10") && o.contains("WAS-PENDING")),
         "{ops:#?}"
     );
-    let st = s.value_status(&Key::from("config/vpp/v2/interfaces/lo1.10"));
-    assert_eq!(st.state, ValueState::Failed);
-    assert!(
-        st.error.contains("unsupported by this build"),
-        "{}",
-        st.error
+    assert_eq!(
+        state(&s, "config/vpp/v2/interfaces/lo1.10"),
+        ValueState::Configured
     );
-    assert!(st.error.contains("create_subif"), "{}", st.error);
+    let parent = sim
+        .vpp()
+        .interfaces()
+        .find(|i| i.tag == "lo1")
+        .map(|i| i.name.clone())
+        .expect("parent in vpp");
+    assert!(
+        sim.vpp()
+            .interface_by_name(&format!("{parent}.10"))
+            .is_some()
+    );
+    // Deleting the parent first deletes the sub-interface, which goes pending again.
+    delete(&mut s, &[Key::from("config/vpp/v2/interfaces/lo1")]);
+    assert_eq!(
+        state(&s, "config/vpp/v2/interfaces/lo1.10"),
+        ValueState::Pending
+    );
+    assert!(
+        sim.vpp()
+            .interface_by_name(&format!("{parent}.10"))
+            .is_none()
+    );
 }
 
 #[test]

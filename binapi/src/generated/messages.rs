@@ -1603,6 +1603,280 @@ impl Message for CreateLoopbackReply {
     }
 }
 
+/// `create_subif_cb371063` (Request, header Request).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreateSubif_v2101 {
+    pub sw_if_index: InterfaceIndex,
+    pub sub_id: u32,
+    pub sub_if_flags: SubIfFlags,
+    pub outer_vlan_id: u16,
+    pub inner_vlan_id: u16,
+}
+
+impl Default for CreateSubif_v2101 {
+    fn default() -> Self {
+        Self {
+            sw_if_index: Default::default(),
+            sub_id: Default::default(),
+            sub_if_flags: Default::default(),
+            outer_vlan_id: Default::default(),
+            inner_vlan_id: Default::default(),
+        }
+    }
+}
+
+impl Wire for CreateSubif_v2101 {
+    fn wire_len(&self) -> usize {
+        self.sw_if_index.wire_len()
+            + self.sub_id.wire_len()
+            + self.sub_if_flags.wire_len()
+            + self.outer_vlan_id.wire_len()
+            + self.inner_vlan_id.wire_len()
+    }
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), CodecError> {
+        self.sw_if_index.encode(out)?;
+        self.sub_id.encode(out)?;
+        self.sub_if_flags.encode(out)?;
+        self.outer_vlan_id.encode(out)?;
+        self.inner_vlan_id.encode(out)?;
+        Ok(())
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self, CodecError> {
+        let f_sw_if_index = <InterfaceIndex>::decode(r)?;
+        let f_sub_id = <u32>::decode(r)?;
+        let f_sub_if_flags = <SubIfFlags>::decode(r)?;
+        let f_outer_vlan_id = <u16>::decode(r)?;
+        let f_inner_vlan_id = <u16>::decode(r)?;
+        Ok(Self {
+            sw_if_index: f_sw_if_index,
+            sub_id: f_sub_id,
+            sub_if_flags: f_sub_if_flags,
+            outer_vlan_id: f_outer_vlan_id,
+            inner_vlan_id: f_inner_vlan_id,
+        })
+    }
+}
+
+impl Message for CreateSubif_v2101 {
+    const NAME: &'static str = "create_subif";
+    const CRC: &'static str = "cb371063";
+    const NAME_CRC: &'static str = "create_subif_cb371063";
+    const KIND: MessageKind = MessageKind::Request;
+    const SHAPE: HeaderShape = HeaderShape::Request;
+}
+
+impl Request for CreateSubif_v2101 {
+    type Reply = CreateSubifReply;
+}
+
+/// `create_subif_790ca755` (Request, header Request).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreateSubif_v2306 {
+    pub sw_if_index: InterfaceIndex,
+    pub sub_id: u32,
+    pub sub_if_flags: SubIfFlags,
+    pub outer_vlan_id: u16,
+    pub inner_vlan_id: u16,
+}
+
+impl Default for CreateSubif_v2306 {
+    fn default() -> Self {
+        Self {
+            sw_if_index: Default::default(),
+            sub_id: Default::default(),
+            sub_if_flags: Default::default(),
+            outer_vlan_id: Default::default(),
+            inner_vlan_id: Default::default(),
+        }
+    }
+}
+
+impl Wire for CreateSubif_v2306 {
+    fn wire_len(&self) -> usize {
+        self.sw_if_index.wire_len()
+            + self.sub_id.wire_len()
+            + self.sub_if_flags.wire_len()
+            + self.outer_vlan_id.wire_len()
+            + self.inner_vlan_id.wire_len()
+    }
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), CodecError> {
+        self.sw_if_index.encode(out)?;
+        self.sub_id.encode(out)?;
+        self.sub_if_flags.encode(out)?;
+        self.outer_vlan_id.encode(out)?;
+        self.inner_vlan_id.encode(out)?;
+        Ok(())
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self, CodecError> {
+        let f_sw_if_index = <InterfaceIndex>::decode(r)?;
+        let f_sub_id = <u32>::decode(r)?;
+        let f_sub_if_flags = <SubIfFlags>::decode(r)?;
+        let f_outer_vlan_id = <u16>::decode(r)?;
+        let f_inner_vlan_id = <u16>::decode(r)?;
+        Ok(Self {
+            sw_if_index: f_sw_if_index,
+            sub_id: f_sub_id,
+            sub_if_flags: f_sub_if_flags,
+            outer_vlan_id: f_outer_vlan_id,
+            inner_vlan_id: f_inner_vlan_id,
+        })
+    }
+}
+
+impl Message for CreateSubif_v2306 {
+    const NAME: &'static str = "create_subif";
+    const CRC: &'static str = "790ca755";
+    const NAME_CRC: &'static str = "create_subif_790ca755";
+    const KIND: MessageKind = MessageKind::Request;
+    const SHAPE: HeaderShape = HeaderShape::Request;
+}
+
+impl Request for CreateSubif_v2306 {
+    type Reply = CreateSubifReply;
+}
+
+/// `create_subif_reply_5383d31f` (Reply, header Reply).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreateSubifReply {
+    pub retval: i32,
+    pub sw_if_index: InterfaceIndex,
+}
+
+impl Default for CreateSubifReply {
+    fn default() -> Self {
+        Self {
+            retval: Default::default(),
+            sw_if_index: Default::default(),
+        }
+    }
+}
+
+impl Wire for CreateSubifReply {
+    fn wire_len(&self) -> usize {
+        self.retval.wire_len()
+            + self.sw_if_index.wire_len()
+    }
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), CodecError> {
+        self.retval.encode(out)?;
+        self.sw_if_index.encode(out)?;
+        Ok(())
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self, CodecError> {
+        let f_retval = <i32>::decode(r)?;
+        let f_sw_if_index = <InterfaceIndex>::decode(r)?;
+        Ok(Self {
+            retval: f_retval,
+            sw_if_index: f_sw_if_index,
+        })
+    }
+}
+
+impl Message for CreateSubifReply {
+    const NAME: &'static str = "create_subif_reply";
+    const CRC: &'static str = "5383d31f";
+    const NAME_CRC: &'static str = "create_subif_reply_5383d31f";
+    const KIND: MessageKind = MessageKind::Reply;
+    const SHAPE: HeaderShape = HeaderShape::Reply;
+    fn retval(&self) -> Option<i32> {
+        Some(self.retval)
+    }
+}
+
+/// `create_vlan_subif_af34ac8b` (Request, header Request).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreateVlanSubif {
+    pub sw_if_index: InterfaceIndex,
+    pub vlan_id: u32,
+}
+
+impl Default for CreateVlanSubif {
+    fn default() -> Self {
+        Self {
+            sw_if_index: Default::default(),
+            vlan_id: Default::default(),
+        }
+    }
+}
+
+impl Wire for CreateVlanSubif {
+    fn wire_len(&self) -> usize {
+        self.sw_if_index.wire_len()
+            + self.vlan_id.wire_len()
+    }
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), CodecError> {
+        self.sw_if_index.encode(out)?;
+        self.vlan_id.encode(out)?;
+        Ok(())
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self, CodecError> {
+        let f_sw_if_index = <InterfaceIndex>::decode(r)?;
+        let f_vlan_id = <u32>::decode(r)?;
+        Ok(Self {
+            sw_if_index: f_sw_if_index,
+            vlan_id: f_vlan_id,
+        })
+    }
+}
+
+impl Message for CreateVlanSubif {
+    const NAME: &'static str = "create_vlan_subif";
+    const CRC: &'static str = "af34ac8b";
+    const NAME_CRC: &'static str = "create_vlan_subif_af34ac8b";
+    const KIND: MessageKind = MessageKind::Request;
+    const SHAPE: HeaderShape = HeaderShape::Request;
+}
+
+impl Request for CreateVlanSubif {
+    type Reply = CreateVlanSubifReply;
+}
+
+/// `create_vlan_subif_reply_5383d31f` (Reply, header Reply).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreateVlanSubifReply {
+    pub retval: i32,
+    pub sw_if_index: InterfaceIndex,
+}
+
+impl Default for CreateVlanSubifReply {
+    fn default() -> Self {
+        Self {
+            retval: Default::default(),
+            sw_if_index: Default::default(),
+        }
+    }
+}
+
+impl Wire for CreateVlanSubifReply {
+    fn wire_len(&self) -> usize {
+        self.retval.wire_len()
+            + self.sw_if_index.wire_len()
+    }
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), CodecError> {
+        self.retval.encode(out)?;
+        self.sw_if_index.encode(out)?;
+        Ok(())
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self, CodecError> {
+        let f_retval = <i32>::decode(r)?;
+        let f_sw_if_index = <InterfaceIndex>::decode(r)?;
+        Ok(Self {
+            retval: f_retval,
+            sw_if_index: f_sw_if_index,
+        })
+    }
+}
+
+impl Message for CreateVlanSubifReply {
+    const NAME: &'static str = "create_vlan_subif_reply";
+    const CRC: &'static str = "5383d31f";
+    const NAME_CRC: &'static str = "create_vlan_subif_reply_5383d31f";
+    const KIND: MessageKind = MessageKind::Reply;
+    const SHAPE: HeaderShape = HeaderShape::Reply;
+    fn retval(&self) -> Option<i32> {
+        Some(self.retval)
+    }
+}
+
 /// `delete_loopback_f9e6675e` (Request, header Request).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeleteLoopback {
@@ -1679,6 +1953,89 @@ impl Message for DeleteLoopbackReply {
     const NAME: &'static str = "delete_loopback_reply";
     const CRC: &'static str = "e8d4e804";
     const NAME_CRC: &'static str = "delete_loopback_reply_e8d4e804";
+    const KIND: MessageKind = MessageKind::Reply;
+    const SHAPE: HeaderShape = HeaderShape::Reply;
+    fn retval(&self) -> Option<i32> {
+        Some(self.retval)
+    }
+}
+
+/// `delete_subif_f9e6675e` (Request, header Request).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeleteSubif {
+    pub sw_if_index: InterfaceIndex,
+}
+
+impl Default for DeleteSubif {
+    fn default() -> Self {
+        Self {
+            sw_if_index: Default::default(),
+        }
+    }
+}
+
+impl Wire for DeleteSubif {
+    fn wire_len(&self) -> usize {
+        self.sw_if_index.wire_len()
+    }
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), CodecError> {
+        self.sw_if_index.encode(out)?;
+        Ok(())
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self, CodecError> {
+        let f_sw_if_index = <InterfaceIndex>::decode(r)?;
+        Ok(Self {
+            sw_if_index: f_sw_if_index,
+        })
+    }
+}
+
+impl Message for DeleteSubif {
+    const NAME: &'static str = "delete_subif";
+    const CRC: &'static str = "f9e6675e";
+    const NAME_CRC: &'static str = "delete_subif_f9e6675e";
+    const KIND: MessageKind = MessageKind::Request;
+    const SHAPE: HeaderShape = HeaderShape::Request;
+}
+
+impl Request for DeleteSubif {
+    type Reply = DeleteSubifReply;
+}
+
+/// `delete_subif_reply_e8d4e804` (Reply, header Reply).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeleteSubifReply {
+    pub retval: i32,
+}
+
+impl Default for DeleteSubifReply {
+    fn default() -> Self {
+        Self {
+            retval: Default::default(),
+        }
+    }
+}
+
+impl Wire for DeleteSubifReply {
+    fn wire_len(&self) -> usize {
+        self.retval.wire_len()
+    }
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), CodecError> {
+        self.retval.encode(out)?;
+        Ok(())
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self, CodecError> {
+        let f_retval = <i32>::decode(r)?;
+        Ok(Self {
+            retval: f_retval,
+        })
+    }
+}
+
+impl Message for DeleteSubifReply {
+    const NAME: &'static str = "delete_subif_reply";
+    const CRC: &'static str = "e8d4e804";
+    const NAME_CRC: &'static str = "delete_subif_reply_e8d4e804";
     const KIND: MessageKind = MessageKind::Reply;
     const SHAPE: HeaderShape = HeaderShape::Reply;
     fn retval(&self) -> Option<i32> {

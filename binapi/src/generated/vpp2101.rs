@@ -64,8 +64,14 @@ pub use super::messages::CreateLoopback;
 pub use super::messages::CreateLoopbackInstance;
 pub use super::messages::CreateLoopbackInstanceReply;
 pub use super::messages::CreateLoopbackReply;
+pub use super::messages::CreateSubif_v2101 as CreateSubif;
+pub use super::messages::CreateSubifReply;
+pub use super::messages::CreateVlanSubif;
+pub use super::messages::CreateVlanSubifReply;
 pub use super::messages::DeleteLoopback;
 pub use super::messages::DeleteLoopbackReply;
+pub use super::messages::DeleteSubif;
+pub use super::messages::DeleteSubifReply;
 pub use super::messages::GetFirstMsgId;
 pub use super::messages::GetFirstMsgIdReply;
 pub use super::messages::HwInterfaceSetMtu;
@@ -176,8 +182,14 @@ pub static MESSAGES: &[MessageInfo] = &[
     MessageInfo { name: "create_loopback_instance", crc: "d36a3ee2", kind: MessageKind::Request, shape: HeaderShape::Request },
     MessageInfo { name: "create_loopback_instance_reply", crc: "5383d31f", kind: MessageKind::Reply, shape: HeaderShape::Reply },
     MessageInfo { name: "create_loopback_reply", crc: "5383d31f", kind: MessageKind::Reply, shape: HeaderShape::Reply },
+    MessageInfo { name: "create_subif", crc: "cb371063", kind: MessageKind::Request, shape: HeaderShape::Request },
+    MessageInfo { name: "create_subif_reply", crc: "5383d31f", kind: MessageKind::Reply, shape: HeaderShape::Reply },
+    MessageInfo { name: "create_vlan_subif", crc: "af34ac8b", kind: MessageKind::Request, shape: HeaderShape::Request },
+    MessageInfo { name: "create_vlan_subif_reply", crc: "5383d31f", kind: MessageKind::Reply, shape: HeaderShape::Reply },
     MessageInfo { name: "delete_loopback", crc: "f9e6675e", kind: MessageKind::Request, shape: HeaderShape::Request },
     MessageInfo { name: "delete_loopback_reply", crc: "e8d4e804", kind: MessageKind::Reply, shape: HeaderShape::Reply },
+    MessageInfo { name: "delete_subif", crc: "f9e6675e", kind: MessageKind::Request, shape: HeaderShape::Request },
+    MessageInfo { name: "delete_subif_reply", crc: "e8d4e804", kind: MessageKind::Reply, shape: HeaderShape::Reply },
     MessageInfo { name: "get_first_msg_id", crc: "ebf79a66", kind: MessageKind::Request, shape: HeaderShape::Request },
     MessageInfo { name: "get_first_msg_id_reply", crc: "7d337472", kind: MessageKind::Reply, shape: HeaderShape::Reply },
     MessageInfo { name: "hw_interface_set_mtu", crc: "e6746899", kind: MessageKind::Request, shape: HeaderShape::Request },
@@ -281,8 +293,14 @@ pub fn visit_messages<V: MessageVisitor>(v: &mut V) {
     v.visit::<super::messages::CreateLoopbackInstance>();
     v.visit::<super::messages::CreateLoopbackInstanceReply>();
     v.visit::<super::messages::CreateLoopbackReply>();
+    v.visit::<super::messages::CreateSubif_v2101>();
+    v.visit::<super::messages::CreateSubifReply>();
+    v.visit::<super::messages::CreateVlanSubif>();
+    v.visit::<super::messages::CreateVlanSubifReply>();
     v.visit::<super::messages::DeleteLoopback>();
     v.visit::<super::messages::DeleteLoopbackReply>();
+    v.visit::<super::messages::DeleteSubif>();
+    v.visit::<super::messages::DeleteSubifReply>();
     v.visit::<super::messages::GetFirstMsgId>();
     v.visit::<super::messages::GetFirstMsgIdReply>();
     v.visit::<super::messages::HwInterfaceSetMtu>();

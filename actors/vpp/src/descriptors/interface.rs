@@ -1,7 +1,6 @@
 //! `vpp-interface`: VPP interfaces (`config/vpp/v2/interfaces/<name>`) of type loopback, TAP,
 //! memif, af_packet, VXLAN, DPDK (an existing NIC, configured but never created) and
-//! sub-interface (modelled; this build lacks `create_subif`, so creating one fails with an
-//! explicit "unsupported by this build" error).
+//! sub-interface (one exact-match 802.1q tag on its parent, created with `create_subif`).
 //!
 //! The user's name becomes the VPP tag; [`InterfaceMeta`] keeps the sw_if_index and VPP's
 //! internal name (`tap0`) for other descriptors and for status. Admin state, MAC and MTU are

@@ -222,18 +222,27 @@ macro_rules! release_handler {
                 self.vxlan_release(vxlan, false).map(|_| ())
             }
 
-            fn create_subif(&self, _parent: u32, _sub_id: u32, _outer_vlan: u16) -> Result<u32> {
-                Err(VppError::Unsupported {
-                    operation: "create sub-interface",
-                    message: "create_subif",
-                })
+            fn create_subif(&self, parent: u32, sub_id: u32, outer_vlan: u16) -> Result<u32> {
+                // One exact-match 802.1q tag, as Ligato creates sub-interfaces.
+                let flags = rel::SubIfFlags(
+                    rel::SubIfFlags::SUB_IF_API_FLAG_ONE_TAG.0
+                        | rel::SubIfFlags::SUB_IF_API_FLAG_EXACT_MATCH.0,
+                );
+                let req = rel::CreateSubif {
+                    sw_if_index: rel::InterfaceIndex(parent),
+                    sub_id,
+                    sub_if_flags: flags,
+                    outer_vlan_id: outer_vlan,
+                    inner_vlan_id: 0,
+                };
+                Ok(self.conn.request(&req)?.sw_if_index.0)
             }
 
-            fn delete_subif(&self, _sw_if_index: u32) -> Result<()> {
-                Err(VppError::Unsupported {
-                    operation: "delete sub-interface",
-                    message: "delete_subif",
-                })
+            fn delete_subif(&self, sw_if_index: u32) -> Result<()> {
+                let req = rel::DeleteSubif {
+                    sw_if_index: rel::InterfaceIndex(sw_if_index),
+                };
+                self.conn.request(&req).map(|_| ())
             }
 
             fn set_tag(&self, sw_if_index: u32, tag: &str) -> Result<()> {

@@ -4,7 +4,7 @@
 //! handler would send).
 //!
 //! It deliberately mirrors the shipped handlers where they differ from VPP: sub-interfaces are
-//! "unsupported by this build" as in the handlers. It does not speak the socket protocol.
+//! "unsupported by this build" as in the handlers (sub-interfaces are supported). It does not speak the socket protocol.
 
 use std::sync::{Mutex, MutexGuard};
 
@@ -186,18 +186,16 @@ impl VppApi for SimApi {
         .map(|_| ())
     }
 
-    fn create_subif(&self, _parent: u32, _sub_id: u32, _vlan: u16) -> Result<u32> {
-        Err(VppError::Unsupported {
-            operation: "create sub-interface",
-            message: "create_subif",
-        })
+    fn create_subif(&self, parent: u32, sub_id: u32, vlan: u16) -> Result<u32> {
+        // ONE_TAG | EXACT_MATCH, as the handlers send it.
+        rv(
+            "create_subif",
+            self.vpp().create_subif(parent, sub_id, vlan, 0, 2 | 16),
+        )
     }
 
-    fn delete_subif(&self, _idx: u32) -> Result<()> {
-        Err(VppError::Unsupported {
-            operation: "delete sub-interface",
-            message: "delete_subif",
-        })
+    fn delete_subif(&self, idx: u32) -> Result<()> {
+        rv("delete_subif", self.vpp().delete_subif(idx))
     }
 
     fn set_tag(&self, idx: u32, tag: &str) -> Result<()> {
