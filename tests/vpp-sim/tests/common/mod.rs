@@ -6,6 +6,8 @@
 
 #![allow(dead_code)]
 
+pub mod api23;
+
 use std::future::Future;
 use std::time::Duration;
 
