@@ -3,7 +3,7 @@
 //! only its own connection, several clients at once, sockclnt_delete, interface events, the
 //! fault knobs, restarts, and every shipped release's table.
 //!
-//! Dataplane rules are in `api_rules.rs`.
+//! Dataplane rules are in `api_interfaces.rs` and `api_l2_ip.rs`.
 
 mod common;
 
