@@ -269,9 +269,11 @@ macro_rules! devices {
         }
 
         /// The common part of every vxlan_add_del_tunnel version; returns the index.
+        #[allow(clippy::too_many_arguments)]
         pub fn vxlan_common(
             ctx: &mut Ctx<'_>,
             is_add: bool,
+            instance: u32,
             src: &api::Address,
             dst: &api::Address,
             encap_vrf: u32,
@@ -283,7 +285,8 @@ macro_rules! devices {
                 return Err(Retval::SAME_SRC_DST);
             }
             if is_add {
-                ctx.vpp.vxlan_add(src, dst, vni, encap_vrf, decap_next)
+                ctx.vpp
+                    .vxlan_add_instance(instance, src, dst, vni, encap_vrf, decap_next)
             } else {
                 ctx.vpp.vxlan_del(src, dst, vni)
             }
@@ -296,6 +299,7 @@ macro_rules! devices {
             let idx = vxlan_common(
                 ctx,
                 m.is_add,
+                m.instance,
                 &m.src_address,
                 &m.dst_address,
                 m.encap_vrf_id,
@@ -475,6 +479,7 @@ macro_rules! devices_v2 {
             let idx = vxlan_common(
                 ctx,
                 m.is_add,
+                m.instance,
                 &m.src_address,
                 &m.dst_address,
                 m.encap_vrf_id,
@@ -494,6 +499,7 @@ macro_rules! devices_v2 {
             let idx = vxlan_common(
                 ctx,
                 m.is_add,
+                m.instance,
                 &m.src_address,
                 &m.dst_address,
                 m.encap_vrf_id,

@@ -306,10 +306,24 @@ impl Vpp {
         }
     }
 
-    /// `vxlan_add_del_tunnel` (add): name `vxlan_tunnel<n>`; the same (src, dst, vni) is -81;
-    /// the encap table must exist (-3).
+    /// `vxlan_add_del_tunnel` (add) with instance `~0`: see [`Vpp::vxlan_add_instance`].
     pub fn vxlan_add(
         &mut self,
+        src: IpAddr,
+        dst: IpAddr,
+        vni: u32,
+        encap_vrf: u32,
+        decap_next: u32,
+    ) -> VppResult<u32> {
+        self.vxlan_add_instance(NONE, src, dst, vni, encap_vrf, decap_next)
+    }
+
+    /// `vxlan_add_del_tunnel` (add): name `vxlan_tunnel<n>`, n the lowest free instance or
+    /// the requested one (taken: -147); the same (src, dst, vni) is -81; the encap table must
+    /// exist (-3).
+    pub fn vxlan_add_instance(
+        &mut self,
+        instance: u32,
         src: IpAddr,
         dst: IpAddr,
         vni: u32,
@@ -325,7 +339,13 @@ impl Vpp {
         if !self.tables.contains_key(&(src.is_ipv6(), encap_vrf)) {
             return Err(Retval::NO_SUCH_FIB);
         }
-        let instance = self.vxlan_ids.alloc().ok_or(Retval::INVALID_REGISTRATION)?;
+        let instance = if instance == NONE {
+            self.vxlan_ids.alloc().ok_or(Retval::INVALID_REGISTRATION)?
+        } else if self.vxlan_ids.take(instance) {
+            instance
+        } else {
+            return Err(Retval::INSTANCE_IN_USE);
+        };
         let name = format!("vxlan_tunnel{instance}");
         let kind = IfKind::Vxlan {
             instance,

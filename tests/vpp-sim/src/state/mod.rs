@@ -52,6 +52,7 @@ impl Retval {
     pub const BD_NOT_MODIFIABLE: Retval = Retval(-121);
     pub const BD_ID_EXCEED_MAX: Retval = Retval(-122);
     pub const UNSUPPORTED: Retval = Retval(-126);
+    pub const INSTANCE_IN_USE: Retval = Retval(-147);
     pub const BD_ALREADY_HAS_BVI: Retval = Retval(-152);
 }
 

@@ -463,3 +463,35 @@ fn unnumbered_and_rx_mode_need_the_right_interfaces() {
     vpp.set_rx_mode(tap).expect("tap has queues");
     assert_eq!(vpp.set_rx_mode(0), Err(Retval::INVALID_INTERFACE));
 }
+
+#[test]
+fn vxlan_instances_are_lowest_free_or_requested() {
+    let mut vpp = Vpp::default();
+    let ip = |s: &str| -> IpAddr { s.parse().expect("ip") };
+    let a = vpp
+        .vxlan_add(ip("10.0.0.1"), ip("10.0.0.2"), 1, 0, NONE)
+        .expect("a");
+    assert_eq!(vpp.interface(a).expect("a").name, "vxlan_tunnel0");
+    let b = vpp
+        .vxlan_add_instance(5, ip("10.0.0.1"), ip("10.0.0.3"), 1, 0, NONE)
+        .expect("b");
+    assert_eq!(vpp.interface(b).expect("b").name, "vxlan_tunnel5");
+    assert_eq!(
+        vpp.vxlan_add_instance(5, ip("10.0.0.1"), ip("10.0.0.4"), 1, 0, NONE),
+        Err(Retval::INSTANCE_IN_USE)
+    );
+    assert_eq!(
+        vpp.vxlan_add(ip("10.0.0.1"), ip("10.0.0.2"), 1, 0, NONE),
+        Err(Retval::VALUE_EXIST)
+    );
+    assert_eq!(
+        vpp.vxlan_add(ip("10.0.0.1"), ip("10.0.0.9"), 1, 7, NONE),
+        Err(Retval::NO_SUCH_FIB)
+    );
+    vpp.vxlan_del(ip("10.0.0.1"), ip("10.0.0.2"), 1)
+        .expect("del");
+    let c = vpp
+        .vxlan_add(ip("10.0.0.1"), ip("10.0.0.6"), 1, 0, NONE)
+        .expect("c");
+    assert_eq!(vpp.interface(c).expect("c").name, "vxlan_tunnel0", "reused");
+}
