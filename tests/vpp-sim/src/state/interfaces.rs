@@ -464,12 +464,15 @@ impl Vpp {
         Ok(())
     }
 
-    /// `sw_interface_set_flags`: only ADMIN_UP is honoured; the link follows admin state.
+    /// `sw_interface_set_flags`: only ADMIN_UP is honoured; the link follows admin state,
+    /// except on local0 and on a memif, whose link comes up only when a peer connects (no
+    /// peer ever connects to the simulator).
     pub fn set_flags(&mut self, sw_if_index: u32, flags: u32) -> VppResult<()> {
         let iface = self.interface_mut(sw_if_index)?;
         let before = iface.flags();
         iface.admin_up = flags & 1 != 0;
-        iface.link_up = iface.admin_up && !matches!(iface.kind, IfKind::Local);
+        iface.link_up =
+            iface.admin_up && !matches!(iface.kind, IfKind::Local | IfKind::Memif { .. });
         let after = iface.flags();
         if after != before {
             self.if_changes.push((sw_if_index, after, false));

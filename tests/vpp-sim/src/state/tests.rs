@@ -436,6 +436,12 @@ fn memif_sockets_are_registered_before_use() {
     );
     vpp.memif_socket_add_del(true, 1, "/tmp/a.sock")
         .expect("same name");
+    vpp.set_flags(m, 1).expect("admin up");
+    assert_eq!(
+        vpp.interface(m).expect("memif").flags(),
+        1,
+        "no peer, so the link stays down"
+    );
     vpp.memif_delete(m).expect("delete");
     vpp.memif_socket_add_del(false, 1, "").expect("unused now");
     assert_eq!(
