@@ -232,28 +232,20 @@ async fn sw_interface_dump_filters_by_index_and_name() {
 
 #[tokio::test]
 async fn sub_interfaces_memif_af_packet_and_vxlan() {
-    use vpp_sim::handlers::subif::{
-        CreateVlanSubif, CreateVlanSubifReply, DeleteSubif, DeleteSubifReply,
-    };
     let (_d, sim) = sim("23.06");
     let c = client(&sim).await;
     let lo = loopback(&c).await;
-    // binapi does not generate the sub-interface messages (and its client drops replies it
-    // has no shape for), so they go over a raw connection with the hand-declared types.
-    let mut raw = common::Raw::connect(&sim).await;
-    let h = raw.handle;
-    let vlan = CreateVlanSubif {
+    let vlan = api::CreateVlanSubif {
         sw_if_index: InterfaceIndex(lo),
         vlan_id: 100,
     };
-    raw.send(h, 1, &vlan).await;
-    let reply = raw.recv(WAIT).await.expect("reply");
-    let (_, created) = raw.decode::<CreateVlanSubifReply>(&reply);
-    assert_eq!(created.retval, 0);
-    let sub = created.sw_if_index.0;
-    raw.send(h, 2, &vlan).await;
-    let reply = raw.recv(WAIT).await.expect("reply");
-    assert_eq!(raw.decode::<CreateVlanSubifReply>(&reply).1.retval, -56);
+    let sub = c.request(&vlan).await.expect("vlan subif").sw_if_index.0;
+    assert_eq!(rv(c.request(&vlan).await), -56, "the vlan exists");
+    let too_big = api::CreateVlanSubif {
+        vlan_id: 4096,
+        ..vlan
+    };
+    assert_eq!(rv(c.request(&too_big).await), -55);
     let details = &dump_ifaces(&c).await[sub as usize];
     assert_eq!(
         (
@@ -264,16 +256,30 @@ async fn sub_interfaces_memif_af_packet_and_vxlan() {
         ("loop0.100", lo, 100)
     );
     assert_eq!(details.type_, api::IfType::IF_API_TYPE_SUB);
-    raw.send(
-        h,
-        3,
-        &DeleteSubif {
-            sw_if_index: InterfaceIndex(sub),
-        },
-    )
-    .await;
-    let reply = raw.recv(WAIT).await.expect("reply");
-    assert_eq!(raw.decode::<DeleteSubifReply>(&reply).1.retval, 0);
+    assert_eq!(details.sub_number_of_tags, 1);
+    let qinq = api::CreateSubif {
+        sw_if_index: InterfaceIndex(lo),
+        sub_id: 200,
+        sub_if_flags: api::SubIfFlags(4 | 16),
+        outer_vlan_id: 20,
+        inner_vlan_id: 30,
+    };
+    let two = c.request(&qinq).await.expect("subif").sw_if_index.0;
+    assert_eq!(rv(c.request(&qinq).await), -68, "the sub id exists");
+    let details = &dump_ifaces(&c).await[two as usize];
+    assert_eq!(
+        (
+            details.sub_number_of_tags,
+            details.sub_outer_vlan_id,
+            details.sub_inner_vlan_id
+        ),
+        (2, 20, 30)
+    );
+    let del = |i: u32| api::DeleteSubif {
+        sw_if_index: InterfaceIndex(i),
+    };
+    c.request(&del(sub)).await.expect("delete subif");
+    assert_eq!(rv(c.request(&del(lo)).await), -2, "not a sub-interface");
 
     let memif = api::MemifCreate {
         socket_id: 3,

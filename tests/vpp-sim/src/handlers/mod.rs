@@ -19,9 +19,10 @@ mod interfaces;
 mod ip;
 #[macro_use]
 mod l2;
+#[macro_use]
+mod subif;
 mod releases;
 mod replies;
-pub mod subif;
 mod system;
 
 use std::collections::HashMap;

@@ -10,6 +10,9 @@ use super::{EventEncoder, Registry};
 
 type Register = fn(&mut Registry);
 
+/// The handler groups every release has.
+const COMMON: usize = 5;
+
 macro_rules! release {
     ($rel:ident) => {
         pub mod interfaces {
@@ -23,6 +26,9 @@ macro_rules! release {
         }
         pub mod ip {
             ip!($rel);
+        }
+        pub mod subif {
+            subif!($rel);
         }
     };
 }
@@ -58,47 +64,51 @@ mod vpp2506 {
 /// The handlers of release `version` (`21.01`, `23.06`, `25.06`), or `None` for a release
 /// the simulator does not know.
 pub fn registry_for(version: &str) -> Option<Registry> {
-    let (event, common, v2): (EventEncoder, [Register; 4], Option<[Register; 3]>) = match version {
-        "21.01" => (
-            vpp2101::interfaces::interface_event,
-            [
-                vpp2101::interfaces::register,
-                vpp2101::devices::register,
-                vpp2101::l2::register,
-                vpp2101::ip::register,
-            ],
-            None,
-        ),
-        "23.06" => (
-            vpp2306::interfaces::interface_event,
-            [
-                vpp2306::interfaces::register,
-                vpp2306::devices::register,
-                vpp2306::l2::register,
-                vpp2306::ip::register,
-            ],
-            Some([
-                vpp2306::devices_v2::register,
-                vpp2306::l2_v2::register,
-                vpp2306::ip_v2::register,
-            ]),
-        ),
-        "25.06" => (
-            vpp2506::interfaces::interface_event,
-            [
-                vpp2506::interfaces::register,
-                vpp2506::devices::register,
-                vpp2506::l2::register,
-                vpp2506::ip::register,
-            ],
-            Some([
-                vpp2506::devices_v2::register,
-                vpp2506::l2_v2::register,
-                vpp2506::ip_v2::register,
-            ]),
-        ),
-        _ => return None,
-    };
+    let (event, common, v2): (EventEncoder, [Register; COMMON], Option<[Register; 3]>) =
+        match version {
+            "21.01" => (
+                vpp2101::interfaces::interface_event,
+                [
+                    vpp2101::interfaces::register,
+                    vpp2101::devices::register,
+                    vpp2101::l2::register,
+                    vpp2101::ip::register,
+                    vpp2101::subif::register,
+                ],
+                None,
+            ),
+            "23.06" => (
+                vpp2306::interfaces::interface_event,
+                [
+                    vpp2306::interfaces::register,
+                    vpp2306::devices::register,
+                    vpp2306::l2::register,
+                    vpp2306::ip::register,
+                    vpp2306::subif::register,
+                ],
+                Some([
+                    vpp2306::devices_v2::register,
+                    vpp2306::l2_v2::register,
+                    vpp2306::ip_v2::register,
+                ]),
+            ),
+            "25.06" => (
+                vpp2506::interfaces::interface_event,
+                [
+                    vpp2506::interfaces::register,
+                    vpp2506::devices::register,
+                    vpp2506::l2::register,
+                    vpp2506::ip::register,
+                    vpp2506::subif::register,
+                ],
+                Some([
+                    vpp2506::devices_v2::register,
+                    vpp2506::l2_v2::register,
+                    vpp2506::ip_v2::register,
+                ]),
+            ),
+            _ => return None,
+        };
     let mut r = Registry {
         by_name_crc: HashMap::new(),
         interface_event: event,
@@ -107,7 +117,6 @@ pub fn registry_for(version: &str) -> Option<Registry> {
         f(&mut r);
     }
     super::system::register(&mut r);
-    super::subif::register(&mut r, version == "21.01");
     if version == "25.06" {
         super::system::register_v2506(&mut r);
     }

@@ -72,7 +72,7 @@ error_reply! {
     m::GetApiJsonReply;
     m::GetFirstMsgIdReply { first_msg_id: 0xffff };
     m::MemclntKeepaliveReply;
-    crate::handlers::subif::CreateSubifReply { sw_if_index: InterfaceIndex(NONE) };
-    crate::handlers::subif::CreateVlanSubifReply { sw_if_index: InterfaceIndex(NONE) };
-    crate::handlers::subif::DeleteSubifReply;
+    m::CreateSubifReply { sw_if_index: InterfaceIndex(NONE) };
+    m::CreateVlanSubifReply { sw_if_index: InterfaceIndex(NONE) };
+    m::DeleteSubifReply;
 }
