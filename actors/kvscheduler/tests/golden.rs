@@ -1,6 +1,6 @@
 //! Golden scenarios: every folder under `tests/golden/` holds a `scenario.yaml` (initial
 //! dataplane, then steps: transactions with expected operations, flags, final states and
-//! dataplane contents). Adding a folder adds a test; this custom harness runs them all and
+//! dataplane contents). Adding a folder adds a test; one test function runs them all and
 //! fails listing every broken scenario.
 //!
 //! It checks only what the YAML states, plus two invariants after every step: the fake
@@ -242,7 +242,8 @@ fn run_scenario(dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
-fn main() {
+#[test]
+fn golden_scenarios() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
     let mut dirs: Vec<_> = std::fs::read_dir(&root)
         .map(|rd| {
