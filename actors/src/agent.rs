@@ -20,9 +20,10 @@ use kvscheduler::RetryPolicy;
 use messages::{MicroserviceLabel, Registry};
 
 use crate::connector::{Backoff, ConnectorActor, ConnectorConfig, Opener};
-use crate::msg::{ConnectorStateChanged, SourceId};
+use crate::msg::{ConnectorStateChanged, SourceId, SubscribeStatus};
 use crate::orchestrator::Orchestrator;
 use crate::scheduler::{RetryTimer, SchedulerActor, SchedulerFactory};
+use crate::status_pub::StatusPublisher;
 use crate::watcher::Watcher;
 
 /// What to start.
@@ -37,6 +38,9 @@ pub struct AgentSpec {
     pub backoff: Backoff,
     /// Who hears about connector state changes (status, metrics, tests).
     pub observers: Vec<Recipient<ConnectorStateChanged>>,
+    /// Publish value status to the first store, flushing at most once per this period
+    /// (Ligato: when `ENABLE_STATUS_PUBLISHING` is set).
+    pub status_publishing: Option<Duration>,
 }
 
 impl std::fmt::Debug for AgentSpec {
@@ -77,13 +81,15 @@ impl Agent {
         let orchestrator = Orchestrator::new(scheduler.clone().recipient(), spec.retry).start();
         let watcher = Watcher::new(
             spec.label.clone(),
-            spec.registry,
+            spec.registry.clone(),
             orchestrator.clone().recipient(),
             orchestrator.clone().recipient(),
         )
         .start();
         let prefix = spec.label.agent_prefix();
-        let connectors = spec
+        let label = spec.label.clone();
+        let registry = spec.registry.clone();
+        let connectors: Vec<(SourceId, Addr<ConnectorActor<AnyBackend>>)> = spec
             .stores
             .into_iter()
             .map(|(source, options)| {
@@ -104,6 +110,11 @@ impl Agent {
                 (source, addr)
             })
             .collect();
+        if let (Some(period), Some((_, first))) = (spec.status_publishing, connectors.first()) {
+            let publisher =
+                StatusPublisher::new(label, registry, first.clone().recipient(), period).start();
+            scheduler.do_send(SubscribeStatus(publisher.recipient()));
+        }
         Agent {
             scheduler,
             orchestrator,

@@ -4,6 +4,7 @@
 //! | accepts | emits |
 //! |---|---|
 //! | (stream) [`connectors::WatchEvent`] from its own watch | [`StoreResynced`], [`StoreChanged`] to the watcher; [`ConnectorStateChanged`] to observers |
+//! | [`WriteKeys`] | writes through the connection (status publishing); an error while disconnected |
 //!
 //! Life cycle: `started` connects (after the back-off delay when restarting), takes a
 //! snapshot of the agent prefix, sends it as a resync (awaiting the watcher, so nothing
@@ -26,6 +27,7 @@ use tracing::{Instrument, debug, info, info_span, warn};
 
 use crate::msg::{
     ConnectionState, ConnectorStateChanged, RawChange, SourceId, StoreChanged, StoreResynced,
+    WriteKeys,
 };
 
 /// Opens a backend; called again on every (re)connect.
@@ -271,5 +273,27 @@ impl<B: KvBackend> StreamHandler<WatchEvent> for ConnectorActor<B> {
 
     fn finished(&mut self, ctx: &mut Context<Self>) {
         self.fail("the watch ended".to_owned(), ctx);
+    }
+}
+
+impl<B: KvBackend> Handler<WriteKeys> for ConnectorActor<B> {
+    type Result = ResponseFuture<Result<(), String>>;
+
+    fn handle(&mut self, msg: WriteKeys, _ctx: &mut Context<Self>) -> Self::Result {
+        let Conn::Connected(backend) = &self.conn else {
+            let source = self.cfg.source.clone();
+            return Box::pin(async move { Err(format!("{source} is not connected")) });
+        };
+        let backend = backend.clone();
+        Box::pin(async move {
+            for (key, value) in msg.entries {
+                let res = match value {
+                    Some(v) => backend.put(&key, v).await,
+                    None => backend.delete(&key).await,
+                };
+                res.map_err(|e| format!("{key}: {e}"))?;
+            }
+            Ok(())
+        })
     }
 }

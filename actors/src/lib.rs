@@ -13,6 +13,7 @@ pub mod orchestrator;
 pub mod runtime;
 pub mod scheduler;
 pub mod startup;
+pub mod status_pub;
 pub mod stores;
 pub mod vpp_conn;
 pub mod watcher;

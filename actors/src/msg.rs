@@ -11,6 +11,8 @@
 //! | [`DryRunTxn`] | REST, clients → scheduler | plan a transaction without executing it |
 //! | [`RunDueRetries`] | retry timer → scheduler | run retry transactions that are due |
 //! | [`QueryStatus`] | anyone → scheduler | value status by key prefix |
+//! | [`SubscribeStatus`], [`StatusChanged`] | scheduler → status publisher | statuses touched by each transaction |
+//! | [`WriteKeys`] | status publisher → connector | writes through the store connection |
 //!
 //! Every message carries the sender's tracing span (`span`), so one change is one trace across
 //! mailboxes. The data inside is the `messages` and `kvscheduler` vocabulary; only the
@@ -151,4 +153,23 @@ pub struct RunDueRetries;
 #[rtype(result = "Result<Vec<BaseValueStatus>, KvError>")]
 pub struct QueryStatus {
     pub key_prefix: String,
+}
+
+/// Statuses of the values a transaction touched (scheduler → status publisher; best effort).
+#[derive(Message, Debug)]
+#[rtype(result = "()")]
+pub struct StatusChanged {
+    pub statuses: Vec<kvscheduler::ValueStatus>,
+}
+
+/// Ask the scheduler to report status changes to `0`.
+#[derive(Message, Debug)]
+#[rtype(result = "()")]
+pub struct SubscribeStatus(pub actix::Recipient<StatusChanged>);
+
+/// Write (or with `None` delete) store keys through a connector's connection.
+#[derive(Message, Debug)]
+#[rtype(result = "Result<(), String>")]
+pub struct WriteKeys {
+    pub entries: Vec<(String, Option<Bytes>)>,
 }

@@ -119,6 +119,10 @@ pub fn run(cfg: AgentConfig, extra: Vec<Arc<dyn Descriptor>>) -> anyhow::Result<
         retry: Some(retry_policy(&cfg)),
         backoff: Backoff::default(),
         observers: Vec::new(),
+        // Ligato publishes value status only when this env var is non-empty.
+        status_publishing: std::env::var("ENABLE_STATUS_PUBLISHING")
+            .is_ok_and(|v| !v.is_empty())
+            .then_some(Duration::from_millis(200)),
     };
     let system = actix::System::new();
     let vpp_handle = vpp_rt.handle().clone();

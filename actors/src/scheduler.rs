@@ -8,6 +8,7 @@
 //! | [`DryRunTxn`] | `Result<TxnReport, KvError>` (nothing executed) |
 //! | [`RunDueRetries`] | reports of the retry transactions run, and the next due time |
 //! | [`QueryStatus`] | value status under a key prefix |
+//! | [`SubscribeStatus`] | (); afterwards [`StatusChanged`] goes to the subscriber after each transaction |
 //!
 //! Transactions are serialised by the mailbox and numbered by the core. Deliberately not here:
 //! any planning logic (all in `kvscheduler`).
@@ -19,7 +20,7 @@ use actix::prelude::*;
 use kvscheduler::{BaseValueStatus, KvError, Scheduler, TxnReport};
 use tracing::info_span;
 
-use crate::msg::{ApplyTxn, DryRunTxn, QueryStatus, RunDueRetries};
+use crate::msg::{ApplyTxn, DryRunTxn, QueryStatus, RunDueRetries, StatusChanged, SubscribeStatus};
 
 /// Builds the core on the scheduler thread (descriptors registered).
 pub type SchedulerFactory = Arc<dyn Fn() -> Scheduler + Send + Sync>;
@@ -27,6 +28,7 @@ pub type SchedulerFactory = Arc<dyn Fn() -> Scheduler + Send + Sync>;
 /// See the module docs.
 pub struct SchedulerActor {
     core: Scheduler,
+    status_to: Option<Recipient<StatusChanged>>,
 }
 
 impl std::fmt::Debug for SchedulerActor {
@@ -38,7 +40,10 @@ impl std::fmt::Debug for SchedulerActor {
 impl SchedulerActor {
     /// Starts the actor on its own thread.
     pub fn start(factory: SchedulerFactory) -> Addr<SchedulerActor> {
-        SyncArbiter::start(1, move || SchedulerActor { core: factory() })
+        SyncArbiter::start(1, move || SchedulerActor {
+            core: factory(),
+            status_to: None,
+        })
     }
 }
 
@@ -53,7 +58,33 @@ impl Handler<ApplyTxn> for SchedulerActor {
         let seq = self.core.next_seq_num();
         let span = info_span!(parent: &msg.span, "scheduler_txn", txn_seq = seq);
         let _enter = span.enter();
-        self.core.commit(msg.txn)
+        let result = self.core.commit(msg.txn);
+        if let Ok(report) = &result {
+            self.report_status(std::slice::from_ref(report));
+        }
+        result
+    }
+}
+
+impl SchedulerActor {
+    /// Status publishing is telemetry: best effort, never blocking a transaction.
+    fn report_status(&self, reports: &[TxnReport]) {
+        let Some(to) = &self.status_to else { return };
+        let statuses: Vec<_> = reports
+            .iter()
+            .flat_map(|r| self.core.statuses_touched_by(r))
+            .collect();
+        if !statuses.is_empty() {
+            to.do_send(StatusChanged { statuses });
+        }
+    }
+}
+
+impl Handler<SubscribeStatus> for SchedulerActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: SubscribeStatus, _ctx: &mut SyncContext<Self>) {
+        self.status_to = Some(msg.0);
     }
 }
 
@@ -70,6 +101,7 @@ impl Handler<RunDueRetries> for SchedulerActor {
 
     fn handle(&mut self, _: RunDueRetries, _ctx: &mut SyncContext<Self>) -> Self::Result {
         let reports = self.core.run_due_retries();
+        self.report_status(&reports);
         MessageResult((reports, self.core.next_retry_due()))
     }
 }

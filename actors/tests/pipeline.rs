@@ -117,6 +117,7 @@ async fn etcd_changes_reach_the_descriptors_in_order() {
         retry: None,
         backoff: Backoff::default(),
         observers: Vec::new(),
+        status_publishing: Some(Duration::from_millis(50)),
     });
     let snapshot = |log: &Arc<Mutex<Vec<String>>>| log.lock().expect("lock").clone();
     eventually("resync creates loop1", || {
