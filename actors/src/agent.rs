@@ -62,6 +62,8 @@ pub struct Agent {
     pub watcher: Addr<Watcher>,
     pub connectors: Vec<(SourceId, Addr<ConnectorActor<AnyBackend>>)>,
     pub retry_timer: Addr<RetryTimer>,
+    /// The scheduler's counters, updated after each transaction (metrics, readiness).
+    pub stats: tokio::sync::watch::Receiver<crate::scheduler::SchedulerStats>,
 }
 
 impl std::fmt::Debug for Agent {
@@ -76,7 +78,7 @@ impl std::fmt::Debug for Agent {
 impl Agent {
     /// Starts every actor; must run inside an actix system.
     pub fn start(spec: AgentSpec) -> Agent {
-        let scheduler = SchedulerActor::start(spec.scheduler);
+        let (scheduler, stats) = SchedulerActor::start_with_stats(spec.scheduler);
         let retry_timer = RetryTimer::new(scheduler.clone(), Duration::from_millis(100)).start();
         let orchestrator = Orchestrator::new(scheduler.clone().recipient(), spec.retry).start();
         let watcher = Watcher::new(
@@ -121,6 +123,7 @@ impl Agent {
             watcher,
             connectors,
             retry_timer,
+            stats,
         }
     }
 }

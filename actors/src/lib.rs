@@ -10,6 +10,7 @@ pub mod connector;
 pub mod linux_watch;
 pub mod msg;
 pub mod orchestrator;
+pub mod rest;
 pub mod runtime;
 pub mod scheduler;
 pub mod startup;

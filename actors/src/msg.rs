@@ -11,6 +11,7 @@
 //! | [`DryRunTxn`] | REST, clients → scheduler | plan a transaction without executing it |
 //! | [`RunDueRetries`] | retry timer → scheduler | run retry transactions that are due |
 //! | [`QueryStatus`] | anyone → scheduler | value status by key prefix |
+//! | [`QueryHistory`], [`QueryTimeline`], [`QueryGraph`], [`QueryValueStatus`], [`QueryDump`] | REST → scheduler | read-only views of the core |
 //! | [`SubscribeStatus`], [`StatusChanged`] | scheduler → status publisher | statuses touched by each transaction |
 //! | [`WriteKeys`] | status publisher → connector | writes through the store connection |
 //!
@@ -24,7 +25,9 @@ use std::time::SystemTime;
 
 use actix::Message;
 use bytes::Bytes;
-use kvscheduler::{BaseValueStatus, KvError, Txn, TxnReport};
+use kvscheduler::{
+    BaseValueStatus, KvError, RecordedKVPair, RecordedNode, RecordedTxn, Txn, TxnReport,
+};
 use messages::{Key, Value};
 
 /// Which northbound source a value came from: a store connector (`etcd`, `redis`, ...),
@@ -153,6 +156,73 @@ pub struct RunDueRetries;
 #[rtype(result = "Result<Vec<BaseValueStatus>, KvError>")]
 pub struct QueryStatus {
     pub key_prefix: String,
+}
+
+/// The transaction history: one recorded transaction (`seq_num`), or those started in
+/// `[since, until]`, as records or in Ligato's text form.
+#[derive(Message, Debug)]
+#[rtype(result = "Result<History, KvError>")]
+pub struct QueryHistory {
+    pub seq_num: Option<u64>,
+    pub since: Option<SystemTime>,
+    pub until: Option<SystemTime>,
+    pub text: bool,
+}
+
+/// The reply to [`QueryHistory`].
+#[derive(Debug)]
+pub enum History {
+    One(Arc<RecordedTxn>),
+    Many(Vec<Arc<RecordedTxn>>),
+    Text(String),
+}
+
+/// Every recorded version of one key, oldest first.
+#[derive(Message, Debug)]
+#[rtype(result = "Vec<RecordedNode>")]
+pub struct QueryTimeline {
+    pub key: Key,
+}
+
+/// The current graph, as records or (with `dot`) as Graphviz text.
+#[derive(Message, Debug)]
+#[rtype(result = "Graph")]
+pub struct QueryGraph {
+    pub dot: bool,
+}
+
+/// The reply to [`QueryGraph`].
+#[derive(Debug)]
+pub enum Graph {
+    Nodes(Vec<RecordedNode>),
+    Dot(String),
+}
+
+/// The status of one top-level value with its derived values.
+#[derive(Message, Debug)]
+#[rtype(result = "BaseValueStatus")]
+pub struct QueryValueStatus {
+    pub key: Key,
+}
+
+/// Which values a [`QueryDump`] returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DumpView {
+    /// The desired values (from the northbound sources).
+    Nb,
+    /// The values the scheduler believes are applied in the dataplane (Ligato's `SB` asks the
+    /// descriptors to retrieve; here it is the same as `Cached`).
+    Sb,
+    /// The values the scheduler believes are applied.
+    Cached,
+}
+
+/// The non-derived values under a key prefix, in one view.
+#[derive(Message, Debug)]
+#[rtype(result = "Result<Vec<RecordedKVPair>, KvError>")]
+pub struct QueryDump {
+    pub key_prefix: String,
+    pub view: DumpView,
 }
 
 /// Statuses of the values a transaction touched (scheduler → status publisher; best effort).

@@ -111,7 +111,7 @@ pub fn run(cfg: AgentConfig, extra: Vec<Arc<dyn Descriptor>>) -> anyhow::Result<
         .into_iter()
         .map(|(s, o)| (SourceId::new(s.name()), o))
         .collect();
-    let spec = AgentSpec {
+    let mut spec = AgentSpec {
         label,
         registry: Arc::new(Registry::builtin()),
         stores,
@@ -126,8 +126,26 @@ pub fn run(cfg: AgentConfig, extra: Vec<Arc<dyn Descriptor>>) -> anyhow::Result<
     };
     let system = actix::System::new();
     let vpp_handle = vpp_rt.handle().clone();
+    let rest_api = api.clone();
     system.block_on(async move {
+        let (states, connectors) = crate::rest::ConnectorStates::new();
+        spec.observers.push(states.start().recipient());
+        let retry = spec.retry.unwrap_or_default();
         let agent = Agent::start(spec);
+        if cfg.http_enabled() {
+            let state = crate::rest::RestState {
+                scheduler: agent.scheduler.clone(),
+                stats: agent.stats.clone(),
+                connectors,
+                vpp: Some(rest_api),
+                retry,
+                started: std::time::SystemTime::now(),
+            };
+            start_rest(
+                &crate::rest::ServerConfig::from_config(&cfg.http.config),
+                state,
+            );
+        }
         let _vpp = crate::vpp_conn::VppConnection::new(
             bcfg,
             vpp_handle,
@@ -169,6 +187,25 @@ pub fn run(cfg: AgentConfig, extra: Vec<Arc<dyn Descriptor>>) -> anyhow::Result<
     // The VPP runtime is dropped outside any async context (tokio requires it).
     vpp_rt.shutdown_background();
     Ok(())
+}
+
+/// Starts the REST server in the current actix system. A server that cannot start (port in
+/// use, TLS asked for) is logged as an error and the agent runs on without it: the dataplane
+/// matters more than its inspection API.
+fn start_rest(cfg: &crate::rest::ServerConfig, state: crate::rest::RestState) {
+    match crate::rest::bind(cfg, state) {
+        Ok((server, addr)) => {
+            tracing::info!(%addr, "REST API listening.");
+            actix_rt::spawn(async move {
+                if let Err(e) = server.await {
+                    tracing::error!(error = %e, "REST server stopped.");
+                }
+            });
+        }
+        Err(e) => {
+            tracing::error!(endpoint = %cfg.endpoint, error = %e, "REST server not started.");
+        }
+    }
 }
 
 fn tokio_stream_of<T: Send + 'static>(

@@ -9,18 +9,45 @@
 //! | [`RunDueRetries`] | reports of the retry transactions run, and the next due time |
 //! | [`QueryStatus`] | value status under a key prefix |
 //! | [`SubscribeStatus`] | (); afterwards [`StatusChanged`] goes to the subscriber after each transaction |
+//! | [`QueryHistory`], [`QueryTimeline`], [`QueryGraph`], [`QueryValueStatus`], [`QueryDump`] | read-only views for REST |
+//!
+//! After each transaction it publishes [`SchedulerStats`] on a `tokio::sync::watch` channel,
+//! so metrics and readiness are read without waiting behind a slow transaction.
 //!
 //! Transactions are serialised by the mailbox and numbered by the core. Deliberately not here:
 //! any planning logic (all in `kvscheduler`).
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use actix::prelude::*;
-use kvscheduler::{BaseValueStatus, KvError, Scheduler, TxnReport};
+use kvscheduler::{
+    BaseValueStatus, KvError, Origin, RecordedKVPair, ResyncType, Scheduler, Txn, TxnKind,
+    TxnReport, ValueState,
+};
+use tokio::sync::watch;
 use tracing::info_span;
 
-use crate::msg::{ApplyTxn, DryRunTxn, QueryStatus, RunDueRetries, StatusChanged, SubscribeStatus};
+use crate::msg::{
+    ApplyTxn, DryRunTxn, DumpView, Graph, History, QueryDump, QueryGraph, QueryHistory,
+    QueryStatus, QueryTimeline, QueryValueStatus, RunDueRetries, StatusChanged, SubscribeStatus,
+};
+
+/// Counters and gauges of the scheduler, published after each transaction.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SchedulerStats {
+    /// Transactions run (NB, resyncs, retries; not dry-runs).
+    pub transactions: u64,
+    /// Executed operations by (operation, outcome `ok` or `error`).
+    pub operations: BTreeMap<(&'static str, &'static str), u64>,
+    /// Top-level values in state PENDING.
+    pub pending_values: u64,
+    /// Top-level values in state FAILED or RETRYING.
+    pub failed_values: u64,
+    /// True once a full resync transaction has been applied (readiness).
+    pub resynced: bool,
+}
 
 /// Builds the core on the scheduler thread (descriptors registered).
 pub type SchedulerFactory = Arc<dyn Fn() -> Scheduler + Send + Sync>;
@@ -29,6 +56,12 @@ pub type SchedulerFactory = Arc<dyn Fn() -> Scheduler + Send + Sync>;
 pub struct SchedulerActor {
     core: Scheduler,
     status_to: Option<Recipient<StatusChanged>>,
+    stats: Arc<watch::Sender<SchedulerStats>>,
+    /// Whether a full resync has run. Before it the desired state is empty, so a downstream
+    /// resync (VPP reconnected, a Linux host event) would delete everything VPP holds, e.g.
+    /// what the previous run of the agent configured; such a resync is skipped instead, as
+    /// the first full resync reconciles the dataplane anyway.
+    full_resynced: bool,
 }
 
 impl std::fmt::Debug for SchedulerActor {
@@ -40,10 +73,22 @@ impl std::fmt::Debug for SchedulerActor {
 impl SchedulerActor {
     /// Starts the actor on its own thread.
     pub fn start(factory: SchedulerFactory) -> Addr<SchedulerActor> {
-        SyncArbiter::start(1, move || SchedulerActor {
+        Self::start_with_stats(factory).0
+    }
+
+    /// Starts the actor; the receiver sees [`SchedulerStats`] after each transaction.
+    pub fn start_with_stats(
+        factory: SchedulerFactory,
+    ) -> (Addr<SchedulerActor>, watch::Receiver<SchedulerStats>) {
+        let (tx, rx) = watch::channel(SchedulerStats::default());
+        let tx = Arc::new(tx);
+        let addr = SyncArbiter::start(1, move || SchedulerActor {
             core: factory(),
             status_to: None,
-        })
+            stats: tx.clone(),
+            full_resynced: false,
+        });
+        (addr, rx)
     }
 }
 
@@ -58,9 +103,20 @@ impl Handler<ApplyTxn> for SchedulerActor {
         let seq = self.core.next_seq_num();
         let span = info_span!(parent: &msg.span, "scheduler_txn", txn_seq = seq);
         let _enter = span.enter();
+        if msg.txn.kind == TxnKind::DownstreamResync && !self.full_resynced {
+            tracing::info!(
+                description = %msg.txn.description,
+                "Downstream resync skipped: the first full resync has not run yet and reconciles the dataplane itself."
+            );
+            // A dry run of an empty change: a report that nothing was executed.
+            return self.core.dry_run(&Txn::nb().describe(msg.txn.description));
+        }
+        let full = msg.txn.kind == TxnKind::FullResync;
         let result = self.core.commit(msg.txn);
         if let Ok(report) = &result {
+            self.full_resynced |= full;
             self.report_status(std::slice::from_ref(report));
+            self.publish_stats(std::slice::from_ref(report));
         }
         result
     }
@@ -77,6 +133,101 @@ impl SchedulerActor {
         if !statuses.is_empty() {
             to.do_send(StatusChanged { statuses });
         }
+    }
+}
+
+impl SchedulerActor {
+    /// Counts the reports' operations and recounts the value gauges (telemetry: a closed
+    /// channel is ignored).
+    fn publish_stats(&self, reports: &[TxnReport]) {
+        if reports.is_empty() {
+            return;
+        }
+        let (mut pending, mut failed) = (0, 0);
+        for s in self.core.status_by_prefix("").unwrap_or_default() {
+            match s.value.state {
+                ValueState::Pending => pending += 1,
+                ValueState::Failed | ValueState::Retrying => failed += 1,
+                _ => {}
+            }
+        }
+        self.stats.send_modify(|st| {
+            for r in reports {
+                st.transactions += 1;
+                st.resynced |= r.record.resync_type == ResyncType::FullResync;
+                for op in &r.record.executed {
+                    let outcome = if op.new_err.is_none() { "ok" } else { "error" };
+                    *st.operations
+                        .entry((op.operation.as_str_name(), outcome))
+                        .or_default() += 1;
+                }
+            }
+            st.pending_values = pending;
+            st.failed_values = failed;
+        });
+    }
+}
+
+impl Handler<QueryHistory> for SchedulerActor {
+    type Result = Result<History, KvError>;
+
+    fn handle(&mut self, q: QueryHistory, _ctx: &mut SyncContext<Self>) -> Self::Result {
+        Ok(match (q.seq_num, q.text) {
+            (Some(seq), false) => History::One(self.core.txn(seq)?),
+            (Some(seq), true) => {
+                let t = self.core.txn(seq)?;
+                History::Text(self.core.history_text(Some(t.start), Some(t.start)))
+            }
+            (None, false) => History::Many(self.core.history(q.since, q.until)),
+            (None, true) => History::Text(self.core.history_text(q.since, q.until)),
+        })
+    }
+}
+
+impl Handler<QueryTimeline> for SchedulerActor {
+    type Result = MessageResult<QueryTimeline>;
+
+    fn handle(&mut self, q: QueryTimeline, _ctx: &mut SyncContext<Self>) -> Self::Result {
+        MessageResult(self.core.timeline(&q.key))
+    }
+}
+
+impl Handler<QueryGraph> for SchedulerActor {
+    type Result = MessageResult<QueryGraph>;
+
+    fn handle(&mut self, q: QueryGraph, _ctx: &mut SyncContext<Self>) -> Self::Result {
+        MessageResult(if q.dot {
+            Graph::Dot(self.core.graph_dot())
+        } else {
+            Graph::Nodes(self.core.graph_snapshot())
+        })
+    }
+}
+
+impl Handler<QueryValueStatus> for SchedulerActor {
+    type Result = MessageResult<QueryValueStatus>;
+
+    fn handle(&mut self, q: QueryValueStatus, _ctx: &mut SyncContext<Self>) -> Self::Result {
+        MessageResult(self.core.status(&q.key))
+    }
+}
+
+impl Handler<QueryDump> for SchedulerActor {
+    type Result = Result<Vec<RecordedKVPair>, KvError>;
+
+    fn handle(&mut self, q: QueryDump, _ctx: &mut SyncContext<Self>) -> Self::Result {
+        let statuses = self.core.status_by_prefix(&q.key_prefix)?;
+        Ok(statuses
+            .into_iter()
+            .filter_map(|s| {
+                let key = s.value.key;
+                let (value, origin) = match q.view {
+                    DumpView::Nb => (self.core.desired(&key)?, Origin::FromNb),
+                    DumpView::Sb | DumpView::Cached => (self.core.applied(&key)?, Origin::FromNb),
+                };
+                Some(RecordedKVPair::new(key, Some(value.clone()), origin))
+            })
+            .collect())
     }
 }
 
@@ -102,6 +253,7 @@ impl Handler<RunDueRetries> for SchedulerActor {
     fn handle(&mut self, _: RunDueRetries, _ctx: &mut SyncContext<Self>) -> Self::Result {
         let reports = self.core.run_due_retries();
         self.report_status(&reports);
+        self.publish_stats(&reports);
         MessageResult((reports, self.core.next_retry_due()))
     }
 }

@@ -370,6 +370,11 @@ impl Scheduler {
         self.graph.nodes.get(key)?.desired.as_ref()
     }
 
+    /// The value of `key` the scheduler believes is applied in the dataplane, if any.
+    pub fn applied(&self, key: &Key) -> Option<&Value> {
+        self.graph.nodes.get(key)?.applied.as_ref()
+    }
+
     /// Keys of the values the scheduler believes exist in the dataplane, sorted.
     pub fn applied_keys(&self) -> Vec<Key> {
         self.graph.nodes.sorted_keys(|_, n| n.applied.is_some())

@@ -1,0 +1,206 @@
+//! The REST API: Ligato's paths, parameters and response shapes (see `scheduler` and `agent`),
+//! served by actix-web from the same actix system as the actors.
+//!
+//! | path | handler |
+//! |---|---|
+//! | `/scheduler/{txn-history, key-timeline, graph-snapshot, status, dump, downstream-resync}` | [`scheduler`] |
+//! | `/info/version`, `/liveness`, `/readiness`, `/metrics`, `/vpp/command` | [`agent`] |
+//!
+//! Errors are Ligato's `{"Error":"<msg>"}` with the fitting status (400 a bad parameter, 404 an
+//! unknown transaction or key prefix, 500 anything else, including a closed scheduler mailbox).
+//! With `client-basic-auth` configured, every request needs one of the `user:password` pairs
+//! (401 otherwise).
+//!
+//! Scheduler views are asked by message and wait behind a running transaction; liveness,
+//! readiness and metrics read `watch` snapshots and never wait for VPP or a store.
+//!
+//! Deliberately not here: TLS (a configured server certificate is refused at start, rather
+//! than served as plain HTTP), token auth and the rate limiter.
+
+pub mod agent;
+pub mod basic_auth;
+pub mod scheduler;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+
+use actix::prelude::*;
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::middleware::{Next, from_fn};
+use actix_web::{HttpResponse, ResponseError, web};
+use kvscheduler::KvError;
+use tokio::sync::watch;
+
+use crate::msg::{ConnectionState, ConnectorStateChanged, SourceId};
+use crate::scheduler::{SchedulerActor, SchedulerStats};
+
+/// What the handlers need; cheap to clone (one per server worker).
+#[derive(Clone, Debug)]
+pub struct RestState {
+    pub scheduler: Addr<SchedulerActor>,
+    pub stats: watch::Receiver<SchedulerStats>,
+    pub connectors: watch::Receiver<BTreeMap<SourceId, ConnectionState>>,
+    /// VPP's CLI for `/vpp/command` (absent in agents without VPP).
+    pub vpp: Option<vpp::ApiHandle>,
+    /// Put on downstream resyncs asked with `retry=true`.
+    pub retry: kvscheduler::RetryPolicy,
+    /// When the process started (probe bodies).
+    pub started: std::time::SystemTime,
+}
+
+/// A REST error: Ligato's `{"Error":"<msg>"}` with a status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        ApiError {
+            status: StatusCode::BAD_REQUEST,
+            message: message.into(),
+        }
+    }
+
+    pub fn internal(message: impl Into<String>) -> Self {
+        ApiError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::build(self.status).json(serde_json::json!({ "Error": self.message }))
+    }
+}
+
+impl From<KvError> for ApiError {
+    fn from(e: KvError) -> Self {
+        let status = match e {
+            KvError::UnknownKeyPrefix(_) | KvError::TxnNotRecorded(_) => StatusCode::NOT_FOUND,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        ApiError {
+            status,
+            message: e.to_string(),
+        }
+    }
+}
+
+impl From<MailboxError> for ApiError {
+    fn from(e: MailboxError) -> Self {
+        ApiError::internal(format!("scheduler unavailable: {e}"))
+    }
+}
+
+/// Keeps the latest connection state of every connector (an observer in `AgentSpec`).
+#[derive(Debug)]
+pub struct ConnectorStates {
+    board: watch::Sender<BTreeMap<SourceId, ConnectionState>>,
+}
+
+impl ConnectorStates {
+    /// The actor's state and the receiver the REST handlers read.
+    pub fn new() -> (Self, watch::Receiver<BTreeMap<SourceId, ConnectionState>>) {
+        let (board, rx) = watch::channel(BTreeMap::new());
+        (ConnectorStates { board }, rx)
+    }
+}
+
+impl Actor for ConnectorStates {
+    type Context = Context<Self>;
+}
+
+impl Handler<ConnectorStateChanged> for ConnectorStates {
+    type Result = ();
+
+    fn handle(&mut self, msg: ConnectorStateChanged, _ctx: &mut Context<Self>) {
+        self.board.send_modify(|b| {
+            b.insert(msg.source, msg.state);
+        });
+    }
+}
+
+/// Server settings (from the `http` plugin config).
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// `host:port`; port 0 picks a free port.
+    pub endpoint: String,
+    /// `user:password` pairs; empty means no auth.
+    pub basic_auth: Vec<String>,
+    /// TLS is not supported: a non-empty certificate file refuses to start.
+    pub server_cert_file: String,
+}
+
+impl ServerConfig {
+    pub fn from_config(cfg: &config::HttpConfig) -> Self {
+        ServerConfig {
+            endpoint: cfg.endpoint.clone(),
+            basic_auth: cfg.client_basic_auth.clone(),
+            server_cert_file: cfg.server_cert_file.clone(),
+        }
+    }
+}
+
+/// Registers every route on `cfg` (also used by in-process tests).
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    scheduler::routes(cfg);
+    agent::routes(cfg);
+}
+
+/// Binds the server and returns it with the bound address; the caller spawns the server
+/// future in the actix system (it serves until the system stops).
+pub fn bind(cfg: &ServerConfig, state: RestState) -> anyhow::Result<(Server, SocketAddr)> {
+    if !cfg.server_cert_file.is_empty() {
+        anyhow::bail!("tls (server-cert-file) is not supported by the rest server");
+    }
+    let auth = basic_auth::Credentials::new(&cfg.basic_auth);
+    let server = actix_web::HttpServer::new(move || {
+        let auth = auth.clone();
+        actix_web::App::new()
+            .app_data(web::Data::new(state.clone()))
+            .wrap(from_fn(move |req: ServiceRequest, next: Next<_>| {
+                let allowed = auth.allows(&req);
+                async move { check_auth(allowed, req, next).await }
+            }))
+            .configure(routes)
+    })
+    .workers(1)
+    .disable_signals()
+    .bind(&cfg.endpoint)?;
+    let addr = server
+        .addrs()
+        .first()
+        .copied()
+        .ok_or_else(|| anyhow::anyhow!("rest server bound no address"))?;
+    Ok((server.run(), addr))
+}
+
+async fn check_auth(
+    allowed: bool,
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if allowed {
+        return Ok(next.call(req).await?.map_into_left_body());
+    }
+    let resp = HttpResponse::Unauthorized()
+        .insert_header(("WWW-Authenticate", "Basic realm=\"vpp-agent\""))
+        .json(serde_json::json!({ "Error": "unauthorized" }));
+    Ok(req.into_response(resp).map_into_right_body())
+}

@@ -1,0 +1,225 @@
+//! `/scheduler/...`: Ligato's kvscheduler REST endpoints (`plugins/kvscheduler/rest.go`), each
+//! a message to the scheduler actor.
+//!
+//! | path | query | response |
+//! |---|---|---|
+//! | GET `txn-history` | `seq-num`, `since`, `until` (Unix ns), `format=json\|text` | `[RecordedTxn]`, one `RecordedTxn` with `seq-num` (404 if not recorded), or the text log |
+//! | GET `key-timeline` | `key` (required), `time` (Unix ns) | `[RecordedNode]`; with `time` the one valid then, or `null` |
+//! | GET `graph-snapshot` | `format=json\|dot` | `[RecordedNode]`, or Graphviz dot |
+//! | GET `status` | `key` or `key-prefix` | one `BaseValueStatus`, or an array sorted by key (404 for an unknown prefix) |
+//! | GET `dump` | `key-prefix` (required), `view=NB\|SB\|cached` (default SB) | `[{"Key","Value","Origin"}]` |
+//! | POST `downstream-resync` | `retry`, `verbose` (`true` or `1`) | the `RecordedTxn` of the resync |
+//!
+//! Deliberately not here: the `descriptor` parameter, the dump index (no parameters), past
+//! graph snapshots (`time`), `flag-stats`, `/scheduler/graph` and `/scheduler/stats`.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use kvscheduler::Txn;
+use messages::Key;
+
+use super::{ApiError, RestState};
+use crate::msg::{
+    ApplyTxn, DumpView, Graph, History, QueryDump, QueryGraph, QueryHistory, QueryStatus,
+    QueryTimeline, QueryValueStatus,
+};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/scheduler/txn-history", web::get().to(txn_history))
+        .route("/scheduler/key-timeline", web::get().to(key_timeline))
+        .route("/scheduler/graph-snapshot", web::get().to(graph_snapshot))
+        .route("/scheduler/status", web::get().to(status))
+        .route("/scheduler/dump", web::get().to(dump))
+        .route(
+            "/scheduler/downstream-resync",
+            web::post().to(downstream_resync),
+        );
+}
+
+/// The query parameters (the last one wins when repeated).
+pub(super) fn params(req: &HttpRequest) -> Result<BTreeMap<String, String>, ApiError> {
+    web::Query::<Vec<(String, String)>>::from_query(req.query_string())
+        .map(|q| q.into_inner().into_iter().collect())
+        .map_err(|e| ApiError::bad_request(format!("malformed query: {e}")))
+}
+
+/// A Unix time in nanoseconds (Ligato's time parameters).
+fn unix_nanos(
+    params: &BTreeMap<String, String>,
+    name: &str,
+) -> Result<Option<SystemTime>, ApiError> {
+    params
+        .get(name)
+        .map(|v| {
+            v.parse::<u64>()
+                .map(|ns| UNIX_EPOCH + Duration::from_nanos(ns))
+                .map_err(|_| {
+                    ApiError::bad_request(format!(
+                        "invalid {name} {v:?}: not a unix time in nanoseconds"
+                    ))
+                })
+        })
+        .transpose()
+}
+
+fn flag(params: &BTreeMap<String, String>, name: &str) -> bool {
+    params.get(name).is_some_and(|v| v == "true" || v == "1")
+}
+
+fn json<T: serde::Serialize>(value: &T) -> HttpResponse {
+    HttpResponse::Ok().json(value)
+}
+
+async fn txn_history(
+    req: HttpRequest,
+    state: web::Data<RestState>,
+) -> Result<HttpResponse, ApiError> {
+    let p = params(&req)?;
+    let text = match p.get("format").map(String::as_str) {
+        None | Some("json") => false,
+        Some("text") => true,
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "invalid format {other:?}: expected json or text"
+            )));
+        }
+    };
+    let seq_num = p
+        .get("seq-num")
+        .map(|v| {
+            v.parse::<u64>()
+                .map_err(|_| ApiError::bad_request(format!("invalid seq-num {v:?}: not a number")))
+        })
+        .transpose()?;
+    let query = QueryHistory {
+        seq_num,
+        since: unix_nanos(&p, "since")?,
+        until: unix_nanos(&p, "until")?,
+        text,
+    };
+    Ok(match state.scheduler.send(query).await?? {
+        History::One(t) => json(&*t),
+        History::Many(ts) => json(&ts.iter().map(|t| &**t).collect::<Vec<_>>()),
+        History::Text(s) => HttpResponse::Ok()
+            .content_type("text/plain; charset=utf-8")
+            .body(s),
+    })
+}
+
+fn required_key(p: &BTreeMap<String, String>) -> Result<Key, ApiError> {
+    match p.get("key") {
+        Some(k) if !k.is_empty() => Ok(Key::from(k.as_str())),
+        _ => Err(ApiError::bad_request("missing key parameter")),
+    }
+}
+
+async fn key_timeline(
+    req: HttpRequest,
+    state: web::Data<RestState>,
+) -> Result<HttpResponse, ApiError> {
+    let p = params(&req)?;
+    let key = required_key(&p)?;
+    let time = unix_nanos(&p, "time")?;
+    let timeline = state.scheduler.send(QueryTimeline { key }).await?;
+    Ok(match time {
+        None => json(&timeline),
+        Some(t) => json(
+            &timeline
+                .iter()
+                .find(|n| n.since <= t && n.until.is_none_or(|u| t < u)),
+        ),
+    })
+}
+
+async fn graph_snapshot(
+    req: HttpRequest,
+    state: web::Data<RestState>,
+) -> Result<HttpResponse, ApiError> {
+    let p = params(&req)?;
+    if p.contains_key("time") {
+        return Err(ApiError::bad_request(
+            "time is not supported: only the current graph is kept",
+        ));
+    }
+    let dot = match p.get("format").map(String::as_str) {
+        None | Some("json") => false,
+        Some("dot") => true,
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "invalid format {other:?}: expected json or dot"
+            )));
+        }
+    };
+    Ok(match state.scheduler.send(QueryGraph { dot }).await? {
+        Graph::Nodes(nodes) => json(&nodes),
+        Graph::Dot(text) => HttpResponse::Ok()
+            .content_type("text/vnd.graphviz; charset=utf-8")
+            .body(text),
+    })
+}
+
+fn no_descriptor(p: &BTreeMap<String, String>) -> Result<(), ApiError> {
+    if p.contains_key("descriptor") {
+        return Err(ApiError::bad_request(
+            "the descriptor parameter is not supported: use key-prefix",
+        ));
+    }
+    Ok(())
+}
+
+async fn status(req: HttpRequest, state: web::Data<RestState>) -> Result<HttpResponse, ApiError> {
+    let p = params(&req)?;
+    no_descriptor(&p)?;
+    if let Some(key) = p.get("key") {
+        let key = Key::from(key.as_str());
+        return Ok(json(&state.scheduler.send(QueryValueStatus { key }).await?));
+    }
+    let key_prefix = p.get("key-prefix").cloned().unwrap_or_default();
+    Ok(json(
+        &state.scheduler.send(QueryStatus { key_prefix }).await??,
+    ))
+}
+
+async fn dump(req: HttpRequest, state: web::Data<RestState>) -> Result<HttpResponse, ApiError> {
+    let p = params(&req)?;
+    no_descriptor(&p)?;
+    let key_prefix = match p.get("key-prefix") {
+        Some(k) if !k.is_empty() => k.clone(),
+        _ => return Err(ApiError::bad_request("missing key-prefix parameter")),
+    };
+    let view = match p.get("view").map(String::as_str) {
+        None | Some("SB") => DumpView::Sb,
+        Some("NB") => DumpView::Nb,
+        Some("cached") => DumpView::Cached,
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "invalid view {other:?}: expected NB, SB or cached"
+            )));
+        }
+    };
+    Ok(json(
+        &state
+            .scheduler
+            .send(QueryDump { key_prefix, view })
+            .await??,
+    ))
+}
+
+async fn downstream_resync(
+    req: HttpRequest,
+    state: web::Data<RestState>,
+) -> Result<HttpResponse, ApiError> {
+    let p = params(&req)?;
+    let mut txn = Txn::downstream_resync().describe("downstream resync over rest");
+    if flag(&p, "retry") {
+        txn = txn.with_retry(state.retry);
+    }
+    let apply = ApplyTxn {
+        txn,
+        span: tracing::info_span!("rest_downstream_resync", verbose = flag(&p, "verbose")),
+    };
+    let report = state.scheduler.send(apply).await??;
+    Ok(json(&*report.record))
+}
