@@ -424,3 +424,35 @@ async fn basic_auth_refuses_a_wrong_password() {
     let (code, _) = api.get("/liveness").await;
     assert_eq!(code, 401, "liveness is behind auth too");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn probes_answer_while_the_store_is_unreachable() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let _sim = common::sim_in(dir.path());
+    // Nothing listens on this port: the connector keeps retrying, no resync ever comes.
+    common::etcd_conf(dir.path(), &format!("127.0.0.1:{}", free_port()));
+    let port = free_port();
+    let port_arg = port.to_string();
+    let label = common::label("restdown");
+    let _agent = start_agent(
+        dir.path(),
+        &label,
+        &["--etcd-config", "etcd.conf", "--http-port", &port_arg],
+    );
+    let api = Api::new(port);
+    api.serving().await;
+
+    let (code, body) = api.get_json("/readiness").await;
+    assert_eq!(code, 500, "not ready before the first resync: {body}");
+    assert_eq!(body["state"], 0);
+    let metrics = poll("the connector state in metrics", || async {
+        let m = api.metrics().await;
+        m.contains_key(r#"vpp_agent_connector_up{connector="etcd"}"#)
+            .then_some(m)
+    })
+    .await;
+    assert_eq!(metrics[r#"vpp_agent_connector_up{connector="etcd"}"#], 0.0);
+    assert_eq!(metrics["vpp_agent_ready"], 0.0);
+    let (code, body) = api.get_json("/liveness").await;
+    assert_eq!(code, 200, "{body}");
+}
