@@ -11,7 +11,7 @@
 //! | [`DryRunTxn`] | REST, clients → scheduler | plan a transaction without executing it |
 //! | [`RunDueRetries`] | retry timer → scheduler | run retry transactions that are due |
 //! | [`QueryStatus`] | anyone → scheduler | value status by key prefix |
-//! | [`QueryHistory`], [`QueryTimeline`], [`QueryGraph`], [`QueryValueStatus`], [`QueryDump`] | REST → scheduler | read-only views of the core |
+//! | [`QueryHistory`], [`QueryTimeline`], [`QueryGraph`], [`QueryValueStatus`], [`QueryDump`], [`QueryDescriptors`] | REST → scheduler | read-only views of the core |
 //! | [`SubscribeStatus`], [`StatusChanged`] | scheduler → status publisher | statuses touched by each transaction |
 //! | [`WriteKeys`] | status publisher → connector | writes through the store connection |
 //!
@@ -224,6 +224,11 @@ pub struct QueryDump {
     pub key_prefix: String,
     pub view: DumpView,
 }
+
+/// `(name, NB key prefix)` of every registered descriptor (the dump index).
+#[derive(Message, Debug)]
+#[rtype(result = "Vec<(String, Option<String>)>")]
+pub struct QueryDescriptors;
 
 /// Statuses of the values a transaction touched (scheduler → status publisher; best effort).
 #[derive(Message, Debug)]

@@ -9,7 +9,7 @@
 //! | [`RunDueRetries`] | reports of the retry transactions run, and the next due time |
 //! | [`QueryStatus`] | value status under a key prefix |
 //! | [`SubscribeStatus`] | (); afterwards [`StatusChanged`] goes to the subscriber after each transaction |
-//! | [`QueryHistory`], [`QueryTimeline`], [`QueryGraph`], [`QueryValueStatus`], [`QueryDump`] | read-only views for REST |
+//! | [`QueryHistory`], [`QueryTimeline`], [`QueryGraph`], [`QueryValueStatus`], [`QueryDump`], [`QueryDescriptors`] | read-only views for REST |
 //!
 //! After each transaction it publishes [`SchedulerStats`] on a `tokio::sync::watch` channel,
 //! so metrics and readiness are read without waiting behind a slow transaction.
@@ -30,8 +30,9 @@ use tokio::sync::watch;
 use tracing::info_span;
 
 use crate::msg::{
-    ApplyTxn, DryRunTxn, DumpView, Graph, History, QueryDump, QueryGraph, QueryHistory,
-    QueryStatus, QueryTimeline, QueryValueStatus, RunDueRetries, StatusChanged, SubscribeStatus,
+    ApplyTxn, DryRunTxn, DumpView, Graph, History, QueryDescriptors, QueryDump, QueryGraph,
+    QueryHistory, QueryStatus, QueryTimeline, QueryValueStatus, RunDueRetries, StatusChanged,
+    SubscribeStatus,
 };
 
 /// Counters and gauges of the scheduler, published after each transaction.
@@ -228,6 +229,20 @@ impl Handler<QueryDump> for SchedulerActor {
                 Some(RecordedKVPair::new(key, Some(value.clone()), origin))
             })
             .collect())
+    }
+}
+
+impl Handler<QueryDescriptors> for SchedulerActor {
+    type Result = MessageResult<QueryDescriptors>;
+
+    fn handle(&mut self, _: QueryDescriptors, _ctx: &mut SyncContext<Self>) -> Self::Result {
+        MessageResult(
+            self.core
+                .descriptor_prefixes()
+                .into_iter()
+                .map(|(n, p)| (n.to_owned(), p.map(str::to_owned)))
+                .collect(),
+        )
     }
 }
 

@@ -301,6 +301,30 @@ async fn rest_api_shows_what_the_agent_did() {
         assert_eq!(tap["Value"]["ProtoMsgData"]["name"], "tap1");
     }
 
+    let (code, index) = api.get_json("/scheduler/dump").await;
+    assert_eq!(code, 200);
+    assert_eq!(index["Views"], serde_json::json!(["SB", "NB", "cached"]));
+    assert!(
+        index["KeyPrefixes"]
+            .as_array()
+            .expect("array")
+            .contains(&Json::from("config/vpp/v2/interfaces/")),
+        "{index}"
+    );
+    let descriptor = index["Descriptors"]
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(Json::as_str)
+        .find(|d| d.contains("interface") && !d.contains("linux"))
+        .expect("the vpp interface descriptor")
+        .to_owned();
+    let (code, by_descriptor) = api
+        .get_json(&format!("/scheduler/status?descriptor={descriptor}"))
+        .await;
+    assert_eq!(code, 200);
+    assert!(by_descriptor.to_string().contains(TAP), "{by_descriptor}");
+
     // The CLI through the agent, against vpp-sim.
     let (code, out) = api
         .post("/vpp/command", r#"{"vppclicommand":"show interface"}"#)
@@ -345,7 +369,12 @@ async fn bad_requests_answer_the_error_shape_and_change_nothing() {
             404,
             "unknown key prefix",
         ),
-        ("/scheduler/dump", 400, "key-prefix"),
+        ("/scheduler/dump?key-prefix=", 400, "key-prefix"),
+        (
+            "/scheduler/dump?descriptor=no-such",
+            404,
+            "unknown descriptor",
+        ),
         (
             "/scheduler/dump?key-prefix=no/such/prefix/",
             404,

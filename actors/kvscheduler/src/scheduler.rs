@@ -94,6 +94,15 @@ impl Scheduler {
         self.reg.names.iter().map(|n| &**n).collect()
     }
 
+    /// `(name, NB key prefix)` of the registered descriptors, in registration order.
+    pub fn descriptor_prefixes(&self) -> Vec<(&str, Option<&str>)> {
+        self.reg
+            .descriptors
+            .iter()
+            .map(|d| (d.name(), d.nb_key_prefix()))
+            .collect()
+    }
+
     /// Where the text log goes when `print_txn_summary` is enabled.
     pub fn set_log_sink(&mut self, sink: LogSink) {
         self.log_sink = Some(sink);

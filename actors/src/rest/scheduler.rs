@@ -6,12 +6,16 @@
 //! | GET `txn-history` | `seq-num`, `since`, `until` (Unix ns), `format=json\|text` | `[RecordedTxn]`, one `RecordedTxn` with `seq-num` (404 if not recorded), or the text log |
 //! | GET `key-timeline` | `key` (required), `time` (Unix ns) | `[RecordedNode]`; with `time` the one valid then, or `null` |
 //! | GET `graph-snapshot` | `format=json\|dot` | `[RecordedNode]`, or Graphviz dot |
-//! | GET `status` | `key` or `key-prefix` | one `BaseValueStatus`, or an array sorted by key (404 for an unknown prefix) |
-//! | GET `dump` | `key-prefix` (required), `view=NB\|SB\|cached` (default SB) | `[{"Key","Value","Origin"}]` |
+//! | GET `status` | `key`, `descriptor` or `key-prefix` | one `BaseValueStatus`, or an array sorted by key (404 for an unknown prefix or descriptor) |
+//! | GET `dump` | `descriptor` or `key-prefix`, `view=NB\|SB\|cached` (default SB) | `[{"Key","Value","Origin"}]`; with neither, the index `{"Descriptors","KeyPrefixes","Views"}` |
 //! | POST `downstream-resync` | `retry`, `verbose` (`true` or `1`) | the `RecordedTxn` of the resync |
 //!
-//! Deliberately not here: the `descriptor` parameter, the dump index (no parameters), past
-//! graph snapshots (`time`), `flag-stats`, `/scheduler/graph` and `/scheduler/stats`.
+//! Dump views: `NB` is the desired values, `SB` and `cached` the values the scheduler believes
+//! are applied (Ligato's `SB` asks the descriptors to retrieve the dataplane; here it does not,
+//! so it equals `cached`). `Origin` is always 1 (from-NB) and `Metadata` is not included.
+//!
+//! Deliberately not here: past graph snapshots (`time`), `flag-stats`, `/scheduler/graph` and
+//! `/scheduler/stats`.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -22,8 +26,8 @@ use messages::Key;
 
 use super::{ApiError, RestState};
 use crate::msg::{
-    ApplyTxn, DumpView, Graph, History, QueryDump, QueryGraph, QueryHistory, QueryStatus,
-    QueryTimeline, QueryValueStatus,
+    ApplyTxn, DumpView, Graph, History, QueryDescriptors, QueryDump, QueryGraph, QueryHistory,
+    QueryStatus, QueryTimeline, QueryValueStatus,
 };
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -160,23 +164,34 @@ async fn graph_snapshot(
     })
 }
 
-fn no_descriptor(p: &BTreeMap<String, String>) -> Result<(), ApiError> {
-    if p.contains_key("descriptor") {
-        return Err(ApiError::bad_request(
-            "the descriptor parameter is not supported: use key-prefix",
-        ));
+/// The key prefix named by `key-prefix`, or by `descriptor` (its NB key prefix).
+async fn key_prefix(
+    p: &BTreeMap<String, String>,
+    state: &RestState,
+) -> Result<Option<String>, ApiError> {
+    if let Some(name) = p.get("descriptor") {
+        let descriptors = state.scheduler.send(QueryDescriptors).await?;
+        return match descriptors.into_iter().find(|(n, _)| n == name) {
+            Some((_, Some(prefix))) => Ok(Some(prefix)),
+            Some((_, None)) => Err(ApiError::bad_request(format!(
+                "descriptor {name} has no northbound key prefix"
+            ))),
+            None => Err(ApiError {
+                status: actix_web::http::StatusCode::NOT_FOUND,
+                message: format!("unknown descriptor {name}"),
+            }),
+        };
     }
-    Ok(())
+    Ok(p.get("key-prefix").cloned())
 }
 
 async fn status(req: HttpRequest, state: web::Data<RestState>) -> Result<HttpResponse, ApiError> {
     let p = params(&req)?;
-    no_descriptor(&p)?;
     if let Some(key) = p.get("key") {
         let key = Key::from(key.as_str());
         return Ok(json(&state.scheduler.send(QueryValueStatus { key }).await?));
     }
-    let key_prefix = p.get("key-prefix").cloned().unwrap_or_default();
+    let key_prefix = key_prefix(&p, &state).await?.unwrap_or_default();
     Ok(json(
         &state.scheduler.send(QueryStatus { key_prefix }).await??,
     ))
@@ -184,10 +199,19 @@ async fn status(req: HttpRequest, state: web::Data<RestState>) -> Result<HttpRes
 
 async fn dump(req: HttpRequest, state: web::Data<RestState>) -> Result<HttpResponse, ApiError> {
     let p = params(&req)?;
-    no_descriptor(&p)?;
-    let key_prefix = match p.get("key-prefix") {
-        Some(k) if !k.is_empty() => k.clone(),
-        _ => return Err(ApiError::bad_request("missing key-prefix parameter")),
+    let key_prefix = match key_prefix(&p, &state).await? {
+        Some(k) if !k.is_empty() => k,
+        Some(_) => return Err(ApiError::bad_request("empty key-prefix parameter")),
+        None => {
+            let descriptors = state.scheduler.send(QueryDescriptors).await?;
+            let (names, prefixes): (Vec<String>, Vec<Option<String>>) =
+                descriptors.into_iter().unzip();
+            return Ok(json(&serde_json::json!({
+                "Descriptors": names,
+                "KeyPrefixes": prefixes.into_iter().flatten().collect::<Vec<_>>(),
+                "Views": ["SB", "NB", "cached"],
+            })));
+        }
     };
     let view = match p.get("view").map(String::as_str) {
         None | Some("SB") => DumpView::Sb,
