@@ -277,6 +277,15 @@ async fn rest_api_shows_what_the_agent_did() {
             .any(|n| n["Key"] == TAP && n["Flags"]["value-state"] == "CONFIGURED"),
         "{graph}"
     );
+    let (code, flags) = api
+        .get_json("/scheduler/flag-stats?flag=value-state&prefix=config/vpp/v2/interfaces/")
+        .await;
+    assert_eq!(code, 200);
+    assert!(flags["TotalCount"].as_u64() >= Some(1), "{flags}");
+    assert!(
+        flags["PerValueCount"]["CONFIGURED"].as_u64() >= Some(1),
+        "{flags}"
+    );
     let (code, dot) = api.get("/scheduler/graph-snapshot?format=dot").await;
     assert_eq!(code, 200);
     assert!(dot.starts_with("digraph"), "{dot}");
@@ -364,6 +373,7 @@ async fn bad_requests_answer_the_error_shape_and_change_nothing() {
         ("/scheduler/txn-history?since=yesterday", 400, "since"),
         ("/scheduler/txn-history?format=xml", 400, "format"),
         ("/scheduler/key-timeline", 400, "key"),
+        ("/scheduler/flag-stats", 400, "flag"),
         (
             "/scheduler/status?key-prefix=no/such/prefix/",
             404,

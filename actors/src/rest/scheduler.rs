@@ -6,6 +6,7 @@
 //! | GET `txn-history` | `seq-num`, `since`, `until` (Unix ns), `format=json\|text` | `[RecordedTxn]`, one `RecordedTxn` with `seq-num` (404 if not recorded), or the text log |
 //! | GET `key-timeline` | `key` (required), `time` (Unix ns) | `[RecordedNode]`; with `time` the one valid then, or `null` |
 //! | GET `graph-snapshot` | `format=json\|dot` | `[RecordedNode]`, or Graphviz dot |
+//! | GET `flag-stats` | `flag` (required), `prefix` (repeatable) | `{"TotalCount":n,"PerValueCount":{"<value>":n}}` over the current graph |
 //! | GET `status` | `key`, `descriptor` or `key-prefix` | one `BaseValueStatus`, or an array sorted by key (404 for an unknown prefix or descriptor) |
 //! | GET `dump` | `descriptor` or `key-prefix`, `view=NB\|SB\|cached` (default SB) | `[{"Key","Value","Origin"}]`; with neither, the index `{"Descriptors","KeyPrefixes","Views"}` |
 //! | POST `downstream-resync` | `retry`, `verbose` (`true` or `1`) | the `RecordedTxn` of the resync |
@@ -14,7 +15,10 @@
 //! are applied (Ligato's `SB` asks the descriptors to retrieve the dataplane; here it does not,
 //! so it equals `cached`). `Origin` is always 1 (from-NB) and `Metadata` is not included.
 //!
-//! Deliberately not here: past graph snapshots (`time`), `flag-stats`, `/scheduler/graph` and
+//! `flag-stats` counts the values of the current graph (Ligato counts every recorded revision
+//! of each value).
+//!
+//! Deliberately not here: past graph snapshots (`time`), `/scheduler/graph` and
 //! `/scheduler/stats`.
 
 use std::collections::BTreeMap;
@@ -34,6 +38,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/scheduler/txn-history", web::get().to(txn_history))
         .route("/scheduler/key-timeline", web::get().to(key_timeline))
         .route("/scheduler/graph-snapshot", web::get().to(graph_snapshot))
+        .route("/scheduler/flag-stats", web::get().to(flag_stats))
         .route("/scheduler/status", web::get().to(status))
         .route("/scheduler/dump", web::get().to(dump))
         .route(
@@ -162,6 +167,45 @@ async fn graph_snapshot(
             .content_type("text/vnd.graphviz; charset=utf-8")
             .body(text),
     })
+}
+
+async fn flag_stats(
+    req: HttpRequest,
+    state: web::Data<RestState>,
+) -> Result<HttpResponse, ApiError> {
+    let pairs = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
+        .map_err(|e| ApiError::bad_request(format!("malformed query: {e}")))?
+        .into_inner();
+    let flag = match pairs.iter().rev().find(|(k, _)| k == "flag") {
+        Some((_, f)) if !f.is_empty() => f.clone(),
+        _ => return Err(ApiError::bad_request("missing flag parameter")),
+    };
+    let prefixes: Vec<&str> = pairs
+        .iter()
+        .filter(|(k, _)| k == "prefix")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    let Graph::Nodes(nodes) = state.scheduler.send(QueryGraph { dot: false }).await? else {
+        return Err(ApiError::internal(
+            "scheduler answered dot for a json graph",
+        ));
+    };
+    let mut total = 0u64;
+    let mut per_value: BTreeMap<String, u64> = BTreeMap::new();
+    for n in &nodes {
+        let key = n.key.as_str();
+        if !prefixes.is_empty() && !prefixes.iter().any(|p| key.starts_with(p)) {
+            continue;
+        }
+        if let Some(v) = n.flags.get(flag.as_str()) {
+            total += 1;
+            *per_value.entry(v.clone()).or_default() += 1;
+        }
+    }
+    Ok(json(&serde_json::json!({
+        "TotalCount": total,
+        "PerValueCount": per_value,
+    })))
 }
 
 /// The key prefix named by `key-prefix`, or by `descriptor` (its NB key prefix).
