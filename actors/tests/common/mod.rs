@@ -59,6 +59,17 @@ impl AgentProcess {
     /// Starts the agent with `config_dir`, `label`, `--govpp-config govpp.conf` and `args`
     /// (e.g. `["--etcd-config", "etcd.conf"]`), logging at `rust_log`.
     pub fn start(config_dir: &Path, label: &str, args: &[&str], rust_log: &str) -> Self {
+        Self::start_with_env(config_dir, label, args, &[("RUST_LOG", rust_log)])
+    }
+
+    /// [`AgentProcess::start`] with exactly the environment `env` (e.g. `RUST_LOG` and
+    /// `LOG_FORMAT=json`).
+    pub fn start_with_env(
+        config_dir: &Path,
+        label: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_vpp-agent"))
             .env_clear()
             .args(["--config-dir", config_dir.to_str().expect("utf8")])
@@ -69,7 +80,7 @@ impl AgentProcess {
                 label,
             ])
             .args(args)
-            .env("RUST_LOG", rust_log)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -161,6 +172,26 @@ pub async fn eventually_within(what: &str, within: Duration, mut cond: impl FnMu
     let deadline = Instant::now() + within;
     while !cond() {
         assert!(Instant::now() < deadline, "timed out waiting for: {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Polls `actual` until it equals `expected`; after [`DEADLINE`] panics showing both.
+pub async fn converges<T: PartialEq + std::fmt::Debug>(
+    what: &str,
+    expected: &T,
+    mut actual: impl FnMut() -> T,
+) {
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        let now = actual();
+        if now == *expected {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for: {what}\nexpected: {expected:?}\nactual:   {now:?}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -364,12 +395,14 @@ pub async fn seed_walkthrough(agent: &AgentProcess, sim: &SimHandle, store: &imp
     assert!(cli(sim, "show interface").contains("tap0"));
 }
 
-/// A FIB entry of `bd1` on `tap1` for MAC `02:00:00:00:00:<n>` (hex), and its key.
+/// A static FIB entry of `bd1` on `tap1` for MAC `02:00:00:00:00:<n>` (hex): its key, value
+/// and MAC. Static, because a resync leaves dynamic entries alone as learned ones (Ligato's
+/// rule), so only static ones make "VPP matches the store exactly" checkable.
 pub fn fib(n: u8) -> (String, String, String) {
     let mac = format!("02:00:00:00:00:{n:02x}");
     let key = format!("config/vpp/l2/v2/fib/bd1/mac/{mac}");
     let value = format!(
-        r#"{{"phys_address":"{mac}","bridge_domain":"bd1","outgoing_interface":"tap1","action":"FORWARD"}}"#
+        r#"{{"phys_address":"{mac}","bridge_domain":"bd1","outgoing_interface":"tap1","action":"FORWARD","static_config":true}}"#
     );
     (key, value, mac)
 }
