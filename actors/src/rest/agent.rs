@@ -18,6 +18,7 @@
 //!
 //! Deliberately not here: VPP request latency, cn-infra's `service_health` family, `/log/...`.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -26,7 +27,8 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
 use super::{ApiError, RestState};
-use crate::msg::ConnectionState;
+use crate::msg::{ConnectionState, SourceId};
+use crate::scheduler::SchedulerStats;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/info/version", web::get().to(version))
@@ -97,9 +99,10 @@ fn family(out: &mut String, name: &str, kind: &str, help: &str) {
 }
 
 /// The metrics in Prometheus text format 0.0.4.
-pub fn render_metrics(state: &RestState) -> String {
-    let stats = state.stats.borrow().clone();
-    let connectors = state.connectors.borrow().clone();
+pub fn render_metrics(
+    stats: &SchedulerStats,
+    connectors: &BTreeMap<SourceId, ConnectionState>,
+) -> String {
     let mut out = String::new();
     family(
         &mut out,
@@ -140,7 +143,7 @@ pub fn render_metrics(state: &RestState) -> String {
         "gauge",
         "Whether a store connector is connected.",
     );
-    for (source, st) in &connectors {
+    for (source, st) in connectors {
         let up = u8::from(*st == ConnectionState::Connected);
         let _ = writeln!(
             out,
@@ -161,7 +164,10 @@ pub fn render_metrics(state: &RestState) -> String {
 async fn metrics(state: web::Data<RestState>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(render_metrics(&state))
+        .body(render_metrics(
+            &state.stats.borrow().clone(),
+            &state.connectors.borrow().clone(),
+        ))
 }
 
 #[derive(Deserialize)]
@@ -200,4 +206,53 @@ async fn vpp_command(
         .map_err(|e| ApiError::internal(format!("vpp cli thread failed: {e}")))?
         .map_err(|e| ApiError::internal(format!("vpp cli request failed: {e}")))?;
     Ok(HttpResponse::Ok().json(output))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metrics_have_a_type_per_family_and_escaped_labels() {
+        let mut stats = SchedulerStats {
+            transactions: 3,
+            pending_values: 1,
+            failed_values: 2,
+            resynced: true,
+            ..SchedulerStats::default()
+        };
+        stats.operations.insert(("CREATE", "ok"), 4);
+        stats.operations.insert(("DELETE", "error"), 1);
+        let connectors = BTreeMap::from([
+            (SourceId::new("etcd"), ConnectionState::Connected),
+            (
+                SourceId::new("odd\"name"),
+                ConnectionState::Disconnected {
+                    error: "down".to_owned(),
+                    retry_in_ms: 10,
+                },
+            ),
+        ]);
+        let text = render_metrics(&stats, &connectors);
+        let samples: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
+        assert_eq!(
+            samples,
+            [
+                "vpp_agent_transactions_total 3",
+                r#"vpp_agent_operations_total{operation="CREATE",outcome="ok"} 4"#,
+                r#"vpp_agent_operations_total{operation="DELETE",outcome="error"} 1"#,
+                "vpp_agent_pending_values 1",
+                "vpp_agent_failed_values 2",
+                r#"vpp_agent_connector_up{connector="etcd"} 1"#,
+                r#"vpp_agent_connector_up{connector="odd\"name"} 0"#,
+                "vpp_agent_ready 1",
+            ]
+        );
+        for family in samples
+            .iter()
+            .map(|s| s.split([' ', '{']).next().unwrap_or(""))
+        {
+            assert!(text.contains(&format!("# TYPE {family} ")), "{family}");
+        }
+    }
 }

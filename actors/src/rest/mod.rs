@@ -204,3 +204,32 @@ async fn check_auth(
         .json(serde_json::json!({ "Error": "unauthorized" }));
     Ok(req.into_response(resp).map_into_right_body())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scheduler_errors_map_to_ligato_statuses() {
+        let not_found = ApiError::from(KvError::UnknownKeyPrefix("x/".to_owned()));
+        assert_eq!(not_found.status, StatusCode::NOT_FOUND);
+        assert_eq!(
+            ApiError::from(KvError::TxnNotRecorded(7)).status,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            ApiError::from(MailboxError::Closed).status,
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+    }
+
+    #[actix_rt::test]
+    async fn errors_are_ligatos_json_shape() {
+        let resp = ApiError::bad_request("missing key parameter").error_response();
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+        let body = actix_web::body::to_bytes(resp.into_body())
+            .await
+            .unwrap_or_default();
+        assert_eq!(&body[..], br#"{"Error":"missing key parameter"}"#);
+    }
+}
