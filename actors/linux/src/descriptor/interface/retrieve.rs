@@ -45,7 +45,13 @@ pub(super) fn retrieve(
             Err(LinuxError::NamespaceNotFound { .. }) => continue,
             Err(e) => return Err(e),
         };
-        let addrs = d.nl.addresses(&ns)?;
+        // A namespace may vanish between the two reads (a container stopping): skip it, as
+        // if it had not been listed.
+        let addrs = match d.nl.addresses(&ns) {
+            Ok(a) => a,
+            Err(LinuxError::NamespaceNotFound { .. }) => continue,
+            Err(e) => return Err(e),
+        };
         for link in &links {
             let agent = link
                 .alias
