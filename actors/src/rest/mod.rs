@@ -223,6 +223,82 @@ mod tests {
         );
     }
 
+    fn state() -> RestState {
+        let factory: crate::scheduler::SchedulerFactory = std::sync::Arc::new(|| {
+            kvscheduler::Scheduler::new(
+                kvscheduler::SchedulerConfig::default(),
+                std::sync::Arc::new(kvscheduler::SystemClock),
+            )
+        });
+        let (scheduler, stats) = SchedulerActor::start_with_stats(factory);
+        RestState {
+            scheduler,
+            stats,
+            connectors: ConnectorStates::new().1,
+            vpp: None,
+            retry: kvscheduler::RetryPolicy::default(),
+            started: std::time::SystemTime::now(),
+        }
+    }
+
+    fn server_config(cert: &str) -> ServerConfig {
+        ServerConfig {
+            endpoint: "127.0.0.1:0".to_owned(),
+            basic_auth: Vec::new(),
+            server_cert_file: cert.to_owned(),
+        }
+    }
+
+    #[actix_rt::test]
+    async fn tls_is_refused_rather_than_served_plain() {
+        let err = bind(&server_config("server.crt"), state())
+            .err()
+            .map(|e| e.to_string());
+        assert_eq!(
+            err.as_deref(),
+            Some("tls (server-cert-file) is not supported by the rest server")
+        );
+    }
+
+    #[actix_rt::test]
+    async fn port_zero_binds_a_free_port() {
+        let (server, addr) = bind(&server_config(""), state()).unwrap_or_else(|e| panic!("{e}"));
+        assert_ne!(addr.port(), 0);
+        let handle = server.handle();
+        let running = actix_rt::spawn(server);
+        handle.stop(false).await;
+        assert!(running.await.is_ok_and(|r| r.is_ok()));
+    }
+
+    #[actix_rt::test]
+    async fn a_bare_agent_is_live_but_not_ready() {
+        use actix_web::test;
+        let app = test::init_service(
+            actix_web::App::new()
+                .app_data(web::Data::new(state()))
+                .configure(routes),
+        )
+        .await;
+        let get = |path: &str| test::TestRequest::get().uri(path).to_request();
+        let live = test::call_service(&app, get("/liveness")).await;
+        assert_eq!(live.status(), StatusCode::OK);
+        let ready = test::call_service(&app, get("/readiness")).await;
+        assert_eq!(ready.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let status = test::call_service(&app, get("/scheduler/status")).await;
+        assert_eq!(status.status(), StatusCode::OK);
+        assert_eq!(&test::read_body(status).await[..], b"[]");
+        let cli = test::TestRequest::post()
+            .uri("/vpp/command")
+            .set_payload(r#"{"vppclicommand":"show version"}"#)
+            .to_request();
+        let cli = test::call_service(&app, cli).await;
+        assert_eq!(cli.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            &test::read_body(cli).await[..],
+            br#"{"Error":"no vpp connection in this agent"}"#
+        );
+    }
+
     #[actix_rt::test]
     async fn errors_are_ligatos_json_shape() {
         let resp = ApiError::bad_request("missing key parameter").error_response();
