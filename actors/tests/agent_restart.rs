@@ -1,7 +1,8 @@
 //! The agent killed with SIGKILL (no graceful stop) while a large transaction is in flight,
 //! then started again against the same etcd and the same vpp-sim, which still holds what the
 //! first run applied: the restart's resync converges on exactly what etcd holds, including
-//! the changes made while no agent ran, without creating anything twice.
+//! the changes made while no agent ran, without creating anything twice. And SIGTERM: the
+//! transaction in hand finishes, the agent exits 0, and VPP keeps its configuration.
 
 mod common;
 
@@ -97,4 +98,52 @@ async fn an_agent_killed_mid_transaction_converges_when_started_again() {
         );
     }
     assert!(!agent.stderr().contains("panicked"), "{}", agent.stderr());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_finishes_the_transaction_in_hand_and_exits_0() {
+    let etcd = EtcdServer::start().await.expect("etcd");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sim = common::sim_in(dir.path());
+    common::etcd_conf(dir.path(), etcd.endpoint());
+    let label = common::label("term");
+    let store = KvStore::new(
+        EtcdBackend::connect(EtcdOptions::new([etcd.endpoint().to_owned()]))
+            .await
+            .expect("client"),
+        &label,
+    );
+    let mut agent =
+        AgentProcess::start(dir.path(), &label, &["--etcd-config", "etcd.conf"], "info");
+    agent.resynced().await;
+    common::put_bd_and_tap(&store).await;
+    for n in 1..=40 {
+        let (k, v, _) = fib(n);
+        store.put(&k, &v).await;
+    }
+    eventually("the batch under way", || !fib_macs(&sim).is_empty()).await;
+    agent.signal("TERM");
+    let status = agent.wait_exit().await;
+    assert_eq!(status.code(), Some(0), "{}", agent.stderr());
+    // Every transaction that started also finished: each header has its closing line.
+    let log = agent.stdout();
+    let started = log
+        .lines()
+        .filter(|l| l.starts_with("| #") && !l.contains(" took "))
+        .count();
+    let finished = log
+        .lines()
+        .filter(|l| l.starts_with("| #") && l.contains(" took "))
+        .count();
+    assert!(started > 0);
+    assert_eq!(started, finished, "a transaction was cut short:\n{log}");
+    assert!(
+        agent
+            .stderr()
+            .contains("Stopping: finishing the transaction in hand."),
+        "{}",
+        agent.stderr()
+    );
+    // VPP keeps what was applied: a stop is not a delete.
+    assert!(cli(&sim, "show interface").contains("tap0"));
 }
