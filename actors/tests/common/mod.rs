@@ -325,10 +325,29 @@ impl Store for FileStore {
     }
 }
 
-/// The transaction log from the last "executed operations" on.
-fn last_txn(agent: &AgentProcess) -> String {
-    let text = agent.stdout();
-    text[text.rfind("executed operations").expect("executed")..].to_owned()
+/// The last executed-operations block of the transaction log that mentions every one of
+/// `keys`, once the agent has printed it (the log is read from a pipe, and host events may add
+/// other transactions after it).
+async fn txn_with(agent: &AgentProcess, keys: &[&str]) -> String {
+    let needles: Vec<String> = keys.iter().map(|k| format!("key: {k}\n")).collect();
+    let mut found = String::new();
+    eventually(&format!("a transaction with {keys:?}"), || {
+        let text = agent.stdout();
+        match text
+            .split("executed operations")
+            .skip(1)
+            .filter(|b| needles.iter().all(|n| b.contains(n.as_str())))
+            .last()
+        {
+            Some(b) => {
+                found = b.to_owned();
+                true
+            }
+            None => false,
+        }
+    })
+    .await;
+    found
 }
 
 /// The seed's walk-through ("Configuration Order using the Ligato vpp-agent") driven through
@@ -362,7 +381,7 @@ pub async fn seed_walkthrough(agent: &AgentProcess, sim: &SimHandle, store: &imp
     // 3. The TAP interface: interface, membership and FIB in that order, one transaction.
     store.put(TAP, TAP_VALUE).await;
     eventually("FIB in VPP", || fib_macs(sim).contains(FIB_MAC)).await;
-    let txn = last_txn(agent);
+    let txn = txn_with(agent, &[TAP, "vpp/bd/bd1/interface/tap1", FIB]).await;
     let i = txn.find(&format!("key: {TAP}")).expect("tap created");
     let m = txn
         .find("key: vpp/bd/bd1/interface/tap1")
@@ -381,7 +400,7 @@ pub async fn seed_walkthrough(agent: &AgentProcess, sim: &SimHandle, store: &imp
     })
     .await;
     assert!(!fib_macs(sim).contains(FIB_MAC), "no stale FIB entry left");
-    let txn = last_txn(agent);
+    let txn = txn_with(agent, &[FIB, "vpp/bd/bd1/interface/tap1", BD]).await;
     let f = txn.find(&format!("key: {FIB}")).expect("fib deleted");
     let m = txn
         .find("key: vpp/bd/bd1/interface/tap1")
