@@ -176,13 +176,9 @@ pub fn run(cfg: AgentConfig, extra: Vec<Arc<dyn Descriptor>>) -> anyhow::Result<
         tracing::info!(?agent, "Agent started.");
         wait_for_signal().await;
         tracing::info!("Stopping: finishing the transaction in hand.");
-        // A status query waits behind any transaction in the scheduler's mailbox.
-        let _ = agent
-            .scheduler
-            .send(crate::msg::QueryStatus {
-                key_prefix: String::new(),
-            })
-            .await;
+        // Shutdown is answered after the transaction in hand; later ones are refused, so no
+        // transaction is cut short by the exit (the store still holds their changes).
+        let _ = agent.scheduler.send(crate::scheduler::Shutdown).await;
     });
     // The VPP runtime is dropped outside any async context (tokio requires it).
     vpp_rt.shutdown_background();

@@ -8,6 +8,7 @@
 //! | [`DryRunTxn`] | `Result<TxnReport, KvError>` (nothing executed) |
 //! | [`RunDueRetries`] | reports of the retry transactions run, and the next due time |
 //! | [`QueryStatus`] | value status under a key prefix |
+//! | [`Shutdown`] | () after the transaction in hand; later transactions are refused |
 //! | [`SubscribeStatus`] | (); afterwards [`StatusChanged`] goes to the subscriber after each transaction |
 //! | [`QueryHistory`], [`QueryTimeline`], [`QueryGraph`], [`QueryValueStatus`], [`QueryDump`], [`QueryDescriptors`] | read-only views for REST |
 //!
@@ -63,6 +64,9 @@ pub struct SchedulerActor {
     /// what the previous run of the agent configured; such a resync is skipped instead, as
     /// the first full resync reconciles the dataplane anyway.
     full_resynced: bool,
+    /// Set by [`Shutdown`]: no transaction starts any more, so the process can exit without
+    /// cutting one short.
+    stopping: bool,
 }
 
 impl std::fmt::Debug for SchedulerActor {
@@ -88,6 +92,7 @@ impl SchedulerActor {
             status_to: None,
             stats: tx.clone(),
             full_resynced: false,
+            stopping: false,
         });
         (addr, rx)
     }
@@ -104,6 +109,12 @@ impl Handler<ApplyTxn> for SchedulerActor {
         let seq = self.core.next_seq_num();
         let span = info_span!(parent: &msg.span, "scheduler_txn", txn_seq = seq);
         let _enter = span.enter();
+        if self.stopping {
+            return Err(KvError::Dataplane {
+                message: "the agent is stopping; the transaction was not run".to_owned(),
+                retriable: true,
+            });
+        }
         if msg.txn.kind == TxnKind::DownstreamResync && !self.full_resynced {
             tracing::info!(
                 description = %msg.txn.description,
@@ -266,6 +277,9 @@ impl Handler<RunDueRetries> for SchedulerActor {
     type Result = MessageResult<RunDueRetries>;
 
     fn handle(&mut self, _: RunDueRetries, _ctx: &mut SyncContext<Self>) -> Self::Result {
+        if self.stopping {
+            return MessageResult((Vec::new(), None));
+        }
         let reports = self.core.run_due_retries();
         self.report_status(&reports);
         self.publish_stats(&reports);
@@ -313,4 +327,18 @@ impl Actor for RetryTimer {
 /// When the next retry is due, relative to now (for tests and status).
 pub fn due_in(due: Option<SystemTime>) -> Option<Duration> {
     due.map(|d| d.duration_since(SystemTime::now()).unwrap_or_default())
+}
+
+/// Stop running transactions. The reply comes after the transaction in hand (the mailbox is
+/// sequential); every later transaction is refused, so nothing starts while the process exits.
+#[derive(Message, Debug)]
+#[rtype(result = "()")]
+pub struct Shutdown;
+
+impl Handler<Shutdown> for SchedulerActor {
+    type Result = ();
+
+    fn handle(&mut self, _: Shutdown, _ctx: &mut SyncContext<Self>) {
+        self.stopping = true;
+    }
 }
