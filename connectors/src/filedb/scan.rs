@@ -68,6 +68,14 @@ pub(super) fn rescan(inner: &Inner) {
         if file.bytes == bytes && !bytes.is_empty() {
             continue;
         }
+        // An in-place write truncates before it writes: a file that had content and reads
+        // empty is taken as mid-write, and its last good content stays until the next event
+        // (to remove every key, delete the file or write an empty `data` list).
+        if bytes.iter().all(u8::is_ascii_whitespace) && !file.good.is_empty() {
+            tracing::debug!(path = %path.display(), "fileDB file reads empty; keeping its last content");
+            file.bytes = bytes;
+            continue;
+        }
         file.bytes = bytes;
         let Some(format) = Format::of(path) else {
             continue;
