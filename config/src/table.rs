@@ -105,6 +105,70 @@ pub fn flatten(value: &Value) -> Vec<(String, Value)> {
     out
 }
 
+/// Env vars read outside the plugin config files (Ligato's names), for docs/configuration.md.
+pub const ENV_VARS: &[(&str, &str)] = &[
+    (
+        "ETCD_ENDPOINTS",
+        "etcd endpoints (comma separated) when the etcd config file sets no `endpoints`",
+    ),
+    (
+        "ETCD_EXPAND_ENV_VARS",
+        "expand `${VAR}` in the etcd config file before parsing it",
+    ),
+    (
+        "CONSUL_HTTP_ADDR",
+        "Consul address when the consul config file sets none",
+    ),
+    (
+        "INITIAL_LOGLVL",
+        "replaces the logs config file's `default-level`",
+    ),
+    (
+        "VPP_STATUS_PUBLISHERS",
+        "comma-separated store names appended to the VPP interface plugin's `status-publishers`",
+    ),
+    (
+        "ENABLE_STATUS_PUBLISHING",
+        "when non-empty, value status is written back to the first store under `config-status/`",
+    ),
+    (
+        "GOVPPMUX_NOSOCK",
+        "when non-empty, sets the govpp `connect-via-shm` field (accepted for compatibility; this agent always uses the socket client)",
+    ),
+    (
+        "LOG_FORMAT",
+        "`json` for JSON-lines logs with span fields; anything else gives human-readable text",
+    ),
+    (
+        "RUST_LOG",
+        "log filter in tracing `EnvFilter` syntax (default `info`)",
+    ),
+];
+
+/// Where the configuration surface deliberately differs from Ligato, and why.
+pub const DIFFERENCES: &[(&str, &str)] = &[
+    (
+        "Loopback by default",
+        "The HTTP and gRPC servers bind `127.0.0.1` unless a config file sets an `endpoint`; Ligato binds all addresses. An agent's API can change the dataplane, so exposing it is an explicit choice",
+    ),
+    (
+        "`--grpc-port` enables gRPC",
+        "In Ligato the flag is ignored without a grpc config file; here the port alone turns the server on, which is what a user giving a port expects",
+    ),
+    (
+        "Missing explicit files are errors",
+        "A path given by flag or env var that exists neither as given nor under the config dir stops the agent with an error naming it; Ligato silently runs with defaults, which hides typos",
+    ),
+    (
+        "Unknown fields are errors",
+        "A misspelt field in a config file is reported with file, line and field; Ligato's YAML decoding ignores it",
+    ),
+    (
+        "The embedded store is the default",
+        "With no store configured the agent runs on its embedded store (Ligato's bolt role) so it needs no server; Ligato runs with no store at all",
+    ),
+];
+
 /// docs/configuration.md: the mechanics, then one section per plugin with its field table.
 pub fn markdown() -> String {
     let mut out = String::from(
@@ -117,6 +181,27 @@ pub fn markdown() -> String {
          Durations are Go durations (`2s`, `100ms`, `1m30s`) or integers of nanoseconds.\n\
          Unknown fields and bad values are errors naming the file, the line and the field.\n\n",
     );
+    out.push_str(
+        "## Command-line flags\n\n\
+         Besides one `--<plugin>-config` flag per plugin (listed with each plugin below), `vpp-agent` takes these; each flag wins over its env var.\n\
+         Ligato's single-dash spelling (`-etcd-config=/x`) is accepted too.\n\n\
+         | flag | env | meaning |\n|---|---|---|\n",
+    );
+    for g in crate::cli::GLOBAL_FLAGS {
+        out.push_str(&format!(
+            "| `--{} <{}>` | `{}` | {} |\n",
+            g.flag, g.value_name, g.env, g.help
+        ));
+    }
+    out.push_str("\n## Other environment variables\n\n| env | meaning |\n|---|---|\n");
+    for (env, meaning) in ENV_VARS {
+        out.push_str(&format!("| `{env}` | {meaning} |\n"));
+    }
+    out.push_str("\n## Where we differ from Ligato\n\n");
+    for (topic, note) in DIFFERENCES {
+        out.push_str(&format!("- **{topic}.** {note}.\n"));
+    }
+    out.push('\n');
     for info in PLUGINS {
         out.push_str(&format!(
             "## {}\n\n{}.\n\nFlag `--{}`, env `{}`.\n\n| field | default | meaning |\n|---|---|---|\n",
