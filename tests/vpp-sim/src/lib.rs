@@ -15,4 +15,4 @@ pub mod handlers;
 pub mod server;
 pub mod state;
 
-pub use server::{FailSpec, Options, SimError, SimHandle};
+pub use server::{FailSpec, Handled, Options, SimError, SimHandle};

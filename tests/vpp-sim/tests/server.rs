@@ -498,3 +498,24 @@ async fn release_25_06_serves_get_api_json_and_table_v2() {
             .any(|(ip6, id, _)| ip6 && id == 7)
     );
 }
+
+#[tokio::test]
+async fn request_watchers_see_each_handled_request_in_order_and_no_dropped_one() {
+    let (_d, sim) = sim("23.06");
+    let mut raw = Raw::connect(&sim).await;
+    let mut seen = sim.watch_requests().expect("watch");
+    let h = raw.handle;
+    let before = Instant::now();
+    // dropped by the silence rules (another client's index): not reported
+    raw.send(h + 1, 1, &api::CreateLoopback::default()).await;
+    raw.send(h, 2, &api::CreateLoopback::default()).await;
+    let _ = raw.recv(WAIT).await.expect("create_loopback reply");
+    expect_ping(&mut raw, 3).await;
+    let names: Vec<&str> = std::iter::from_fn(|| seen.try_recv().ok())
+        .map(|r| {
+            assert!(r.at >= before, "arrival time before the request was sent");
+            r.name
+        })
+        .collect();
+    assert_eq!(names, ["create_loopback", "control_ping"]);
+}

@@ -7,9 +7,12 @@
 //! Per request it applies VPP's silence rules (no handler for the id, a client index that
 //! is not the sender's, a non-request shape: no reply), the fault knobs, and sends
 //! `sw_interface_event`s to subscribers. It does no socket IO itself.
+//!
+//! For benchmarks, [`Job::Watch`] subscribes to a [`Handled`] record (name, arrival time) of
+//! every request that passes the silence rules, sent before its handler runs.
 
 use std::collections::HashMap;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use binapi::codec::frame::encode_frame;
 use binapi::codec::message::{Header, HeaderShape, decode_payload};
@@ -66,7 +69,16 @@ pub enum Job {
     Reset(SimTable, oneshot::Sender<()>),
     Latency(Duration),
     Fail(FailSpec),
+    /// Subscribes to a [`Handled`] per request (kept across restarts, dropped when closed).
+    Watch(mpsc::UnboundedSender<Handled>),
     Stop,
+}
+
+/// A request that reached a handler: its message name and when the main thread took it.
+#[derive(Debug, Clone, Copy)]
+pub struct Handled {
+    pub name: &'static str,
+    pub at: Instant,
 }
 
 #[derive(Debug)]
@@ -88,6 +100,7 @@ pub struct MainThread {
     faults: Faults,
     latency: Duration,
     event: EventEncoder,
+    watchers: Vec<mpsc::UnboundedSender<Handled>>,
 }
 
 /// The main thread, not yet running: [`MainThread::run`] it on the server's runtime; it
@@ -121,6 +134,7 @@ pub fn new(
         faults,
         latency,
         event,
+        watchers: Vec::new(),
     };
     (tx, main, rx)
 }
@@ -164,6 +178,7 @@ impl MainThread {
                 }
                 Job::Latency(d) => self.latency = d,
                 Job::Fail(spec) => self.faults.add(spec),
+                Job::Watch(tx) => self.watchers.push(tx),
                 Job::Stop => break,
             }
         }
@@ -260,6 +275,13 @@ impl MainThread {
                 "wrong client_index, dropped"
             );
             return;
+        }
+        if !self.watchers.is_empty() {
+            let h = Handled {
+                name: entry.name,
+                at: Instant::now(),
+            };
+            self.watchers.retain(|w| w.send(h).is_ok());
         }
         let fail = match entry.answer {
             Answer::Reply => self.faults.take(entry.name),

@@ -20,6 +20,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
 
 pub use faults::{FailSpec, Faults};
+pub use main_thread::Handled;
 use main_thread::Job;
 pub use table::{SimTable, TableError};
 
@@ -324,6 +325,16 @@ impl SimHandle {
         self.main
             .send(Job::Fail(spec))
             .map_err(|_| SimError::Stopped)
+    }
+
+    /// Every request handled from now on, as a [`Handled`] (name, arrival time), in order;
+    /// for benchmarks that time a request's arrival. Unbounded: read it or drop it.
+    pub fn watch_requests(&self) -> Result<mpsc::UnboundedReceiver<Handled>, SimError> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        self.main
+            .send(Job::Watch(tx))
+            .map_err(|_| SimError::Stopped)?;
+        Ok(rx)
     }
 
     /// Sets the per-request latency.
