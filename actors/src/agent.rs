@@ -80,7 +80,12 @@ impl Agent {
     pub fn start(spec: AgentSpec) -> Agent {
         let (scheduler, stats) = SchedulerActor::start_with_stats(spec.scheduler);
         let retry_timer = RetryTimer::new(scheduler.clone(), Duration::from_millis(100)).start();
-        let orchestrator = Orchestrator::new(scheduler.clone().recipient(), spec.retry).start();
+        let orchestrator = Orchestrator::new(
+            scheduler.clone().recipient(),
+            scheduler.clone().recipient(),
+            spec.retry,
+        )
+        .start();
         let watcher = Watcher::new(
             spec.label.clone(),
             spec.registry.clone(),

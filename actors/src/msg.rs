@@ -8,7 +8,8 @@
 //! | [`SourceResynced`] | watcher → orchestrator | a source's whole share of the desired state, decoded |
 //! | [`SourceChanged`] | watcher → orchestrator | decoded changes of one source |
 //! | [`ApplyTxn`] | orchestrator, REST → scheduler | run a transaction, reply [`TxnReport`] |
-//! | [`DryRunTxn`] | REST, clients → scheduler | plan a transaction without executing it |
+//! | [`DryRunTxn`] | REST, orchestrator → scheduler | plan a transaction without executing it |
+//! | [`ClientTxn`] | local client, gRPC → orchestrator | a client's change or resync of its own source, reply [`TxnReport`] |
 //! | [`RunDueRetries`] | retry timer → scheduler | run retry transactions that are due |
 //! | [`QueryStatus`] | anyone → scheduler | value status by key prefix |
 //! | [`QueryHistory`], [`QueryTimeline`], [`QueryGraph`], [`QueryValueStatus`], [`QueryDump`], [`QueryDescriptors`] | REST → scheduler | read-only views of the core |
@@ -144,6 +145,25 @@ pub struct ApplyTxn {
 #[rtype(result = "Result<TxnReport, KvError>")]
 pub struct DryRunTxn {
     pub txn: Txn,
+}
+
+/// A northbound client's transaction on its own source (the local client, gRPC): merged by the
+/// orchestrator like a store change and answered with the scheduler's report.
+#[derive(Message, Debug)]
+#[rtype(result = "Result<kvscheduler::TxnReport, kvscheduler::KvError>")]
+pub struct ClientTxn {
+    /// `local`, `grpc`, ...: the source owning these values (conflicts with other sources as
+    /// for stores: the most recent change wins, logged and visible in status).
+    pub source: SourceId,
+    /// `true`: replace the source's whole share by the puts in `changes` (a resync of that
+    /// source only); `false`: incremental puts and deletes, committed as one transaction.
+    pub resync: bool,
+    /// Key → `Some(value)` to put, `None` to delete.
+    pub changes: Vec<(messages::Key, Option<messages::Value>)>,
+    /// Plan only: nothing executed, the orchestrator's state unchanged, the report's
+    /// `dry_run` is true and its `ops()` are the planned operations.
+    pub dry_run: bool,
+    pub span: tracing::Span,
 }
 
 /// Run retry transactions that are due; replies with their reports and the next due time.
