@@ -173,6 +173,11 @@ impl<'a> MetadataView<'a> {
         node.metadata.as_ref()
     }
 
+    /// The value of `key` as applied in the dataplane, when it exists there.
+    pub fn applied(&self, key: &Key) -> Option<&'a Value> {
+        self.graph.nodes.get(key)?.applied.as_ref()
+    }
+
     /// The metadata of `key` downcast to `T`.
     pub fn get_as<T: Any>(&self, descriptor: &str, key: &Key) -> Option<&'a T> {
         self.get(descriptor, key)?.downcast_ref::<T>()

@@ -230,7 +230,8 @@ impl<'a> Engine<'a> {
             }
             return;
         }
-        let deps_ok = node.deps.iter().all(|d| self.graph.satisfied(&d.target));
+        let deps_ok = node.deps.iter().all(|d| self.graph.satisfied(&d.target))
+            || self.graph.cycle_ready(key);
         let desc = self.reg.get(node.descriptor).cloned();
         let Some(applied) = applied else {
             if deps_ok {

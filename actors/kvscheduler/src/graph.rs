@@ -160,6 +160,9 @@ impl Nodes {
     }
 }
 
+/// The most values [`Graph::cycle_ready`] looks at.
+pub(crate) const MAX_CYCLE: usize = 64;
+
 /// Values plus reverse dependency indexes.
 #[derive(Clone, Default)]
 pub(crate) struct Graph {
@@ -254,6 +257,72 @@ impl Graph {
             .filter(|d| !self.satisfied(&d.target))
             .map(|d| d.label.clone())
             .collect()
+    }
+
+    /// Ligato's rule for dependency cycles (two veth ends, each needing the other): a value
+    /// whose unsatisfied dependencies all lie on cycles through it is ready when every value
+    /// of those cycles is desired and valid and has no other unsatisfied dependency. The
+    /// strongly connected values are treated as one: the first is created, which unblocks
+    /// the next. Only exact-key dependencies form cycles; the search gives up past
+    /// [`MAX_CYCLE`] values (a long chain of PENDING values is not a cycle worth walking).
+    pub fn cycle_ready(&self, key: &Key) -> bool {
+        let mut members: Vec<&Key> = vec![key];
+        let mut index: FxHashMap<&Key, usize> = FxHashMap::default();
+        index.insert(key, 0);
+        // The unsatisfied dependencies of each member, as member indexes.
+        let mut edges: Vec<Vec<usize>> = Vec::new();
+        let mut i = 0;
+        while let Some(&k) = members.get(i) {
+            let Some(n) = self.nodes.get(k) else {
+                return false;
+            };
+            let creatable = n.desired.is_some()
+                && n.invalid.is_none()
+                && n.descriptor.is_some()
+                && n.origin != Origin::FromSb;
+            if !creatable {
+                return false;
+            }
+            let mut out = Vec::new();
+            for d in &n.deps {
+                if self.satisfied(&d.target) {
+                    continue;
+                }
+                let DepTarget::Key(t) = &d.target else {
+                    return false;
+                };
+                let j = match index.get(t) {
+                    Some(&j) => j,
+                    None if members.len() >= MAX_CYCLE => return false,
+                    None => {
+                        index.insert(t, members.len());
+                        members.push(t);
+                        members.len() - 1
+                    }
+                };
+                out.push(j);
+            }
+            edges.push(out);
+            i += 1;
+        }
+        if members.len() < 2 {
+            return false;
+        }
+        // Every member must lead back to `key`, or it is a dependency outside the cycle
+        // that has to exist first.
+        let mut back = vec![false; members.len()];
+        back[0] = true;
+        let mut changed = true;
+        while changed {
+            changed = false;
+            for (j, out) in edges.iter().enumerate() {
+                if !back[j] && out.iter().any(|&t| back[t]) {
+                    back[j] = true;
+                    changed = true;
+                }
+            }
+        }
+        back.iter().all(|b| *b)
     }
 
     /// Room for `additional` more values in the node map and the available set.
@@ -471,5 +540,58 @@ mod tests {
         g.remove(&k("c"));
         assert!(g.dependents(&k("x/1")).is_empty());
         assert!(g.prefix_lens.is_empty());
+    }
+
+    fn desired(g: &mut Graph, key: &str, deps: &[&str]) {
+        let mut n = Node::new(Some(0), Origin::FromNb);
+        n.desired = Some(messages::value::value(messages::proto::Empty {}));
+        g.nodes.insert(k(key), n);
+        let deps = deps
+            .iter()
+            .map(|d| Dependency::on_key("needs", *d))
+            .collect();
+        g.set_deps(&k(key), deps);
+    }
+
+    #[test]
+    fn a_cycle_is_ready_when_all_of_it_is_desired_and_nothing_else_is_missing() {
+        let mut g = Graph::default();
+        desired(&mut g, "a", &["b"]);
+        assert!(!g.cycle_ready(&k("a")), "b is not desired");
+        desired(&mut g, "b", &["a", "ns"]);
+        assert!(!g.cycle_ready(&k("a")), "b also waits for ns");
+        g.set_available(&k("ns"), true);
+        assert!(g.cycle_ready(&k("a")));
+        assert!(g.cycle_ready(&k("b")));
+        // c needs the cycle but is not on it: it waits for a or b to exist.
+        desired(&mut g, "c", &["a"]);
+        assert!(!g.cycle_ready(&k("c")));
+        // A three-value ring.
+        desired(&mut g, "x", &["y"]);
+        desired(&mut g, "y", &["z"]);
+        desired(&mut g, "z", &["x"]);
+        assert!(g.cycle_ready(&k("y")));
+        if let Some(n) = g.nodes.get_mut(&k("z")) {
+            n.invalid = Some(Box::new(("bad".into(), Vec::new())));
+        }
+        assert!(!g.cycle_ready(&k("y")), "an invalid member blocks the ring");
+        assert!(!g.cycle_ready(&k("ns")), "no node");
+    }
+
+    #[test]
+    fn a_long_pending_chain_is_not_walked_to_its_end() {
+        let mut g = Graph::default();
+        let n = MAX_CYCLE * 2;
+        for i in 0..n {
+            let next = format!("v{}", (i + 1) % n);
+            desired(&mut g, &format!("v{i}"), &[&next]);
+        }
+        assert!(!g.cycle_ready(&k("v0")), "past the limit");
+        let mut g = Graph::default();
+        for i in 0..MAX_CYCLE {
+            let next = format!("v{}", (i + 1) % MAX_CYCLE);
+            desired(&mut g, &format!("v{i}"), &[&next]);
+        }
+        assert!(g.cycle_ready(&k("v0")), "within the limit");
     }
 }

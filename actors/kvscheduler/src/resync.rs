@@ -21,10 +21,29 @@ pub(crate) struct Snapshot {
     pub retrievable: HashSet<usize>,
 }
 
-/// Asks every descriptor for its part of the dataplane.
-pub(crate) fn retrieve(reg: &Registry, graph: &Graph) -> Result<Snapshot, KvError> {
+/// The descriptors a resync covers: those named in `only` (all when empty).
+pub(crate) fn scope(reg: &Registry, only: &[String]) -> HashSet<usize> {
+    (0..reg.descriptors.len())
+        .filter(|&i| {
+            only.is_empty()
+                || only
+                    .iter()
+                    .any(|n| reg.names.get(i).is_some_and(|m| **m == **n))
+        })
+        .collect()
+}
+
+/// Asks every descriptor in `scope` for its part of the dataplane.
+pub(crate) fn retrieve(
+    reg: &Registry,
+    graph: &Graph,
+    scope: &HashSet<usize>,
+) -> Result<Snapshot, KvError> {
     let mut snap = Snapshot::default();
     for (i, d) in reg.descriptors.iter().enumerate() {
+        if !scope.contains(&i) {
+            continue;
+        }
         let correlate: Vec<(Key, Value)> = graph
             .nodes
             .sorted_keys(|_, n| n.descriptor == Some(i) && n.desired.is_some())
@@ -176,13 +195,17 @@ fn link_derived(graph: &mut Graph, reg: &Registry, retrievable: &HashSet<usize>)
 
 /// Queues a resync: with `desired`, NB's complete state replaces the current one; with
 /// `snap`, the dataplane state is folded in first. Removals run first (in key order), then
-/// the desired values in the order given.
+/// the desired values in the order given. Without `desired`, only the values of the
+/// descriptors in `scope` are queued, and the PENDING ones anywhere (what was found may be
+/// what they wait for).
 pub(crate) fn apply(
     engine: &mut Engine<'_>,
     reg: &Registry,
     desired: Option<&[(Key, Option<Value>)]>,
     snap: Option<Snapshot>,
+    scope: &HashSet<usize>,
 ) {
+    let in_scope = |n: &Node| n.descriptor.is_some_and(|d| scope.contains(&d));
     if let Some(snap) = snap {
         fold(engine, reg, snap);
     }
@@ -211,11 +234,18 @@ pub(crate) fn apply(
         }
     } else {
         puts = engine.graph.nodes.sorted_keys(|_, n| {
-            n.parent.is_none() && n.origin != Origin::FromSb && n.desired.is_some()
+            n.parent.is_none()
+                && n.origin != Origin::FromSb
+                && n.desired.is_some()
+                && (in_scope(n) || n.state == ValueState::Pending)
         });
     }
+    let scoped = desired.is_none();
     let removals: Vec<Key> = engine.graph.nodes.sorted_keys(|_, n| {
-        n.parent.is_none() && n.origin != Origin::FromSb && n.desired.is_none()
+        n.parent.is_none()
+            && n.origin != Origin::FromSb
+            && n.desired.is_none()
+            && (!scoped || in_scope(n))
     });
     for k in puts.iter().rev() {
         engine.push(k);

@@ -456,8 +456,16 @@ impl Scheduler {
 
 /// Runs a transaction's operations on `graph` (a scratch copy when simulating).
 fn run(graph: &mut Graph, reg: &Registry, txn: &Txn, simulate: bool) -> Result<Outcome, KvError> {
+    // Only a downstream resync may be scoped: a full resync states the whole desired state.
+    let only: &[String] = match txn.kind {
+        TxnKind::DownstreamResync => &txn.only_descriptors,
+        _ => &[],
+    };
+    let scope = resync::scope(reg, only);
     let snap = match txn.kind {
-        TxnKind::FullResync | TxnKind::DownstreamResync => Some(resync::retrieve(reg, graph)?),
+        TxnKind::FullResync | TxnKind::DownstreamResync => {
+            Some(resync::retrieve(reg, graph, &scope)?)
+        }
         _ => None,
     };
     let mut engine = Engine::new(graph, reg, simulate);
@@ -484,9 +492,9 @@ fn run(graph: &mut Graph, reg: &Registry, txn: &Txn, simulate: bool) -> Result<O
             }
         }
         TxnKind::FullResync | TxnKind::UpstreamResync => {
-            resync::apply(&mut engine, reg, Some(&txn.values), snap);
+            resync::apply(&mut engine, reg, Some(&txn.values), snap, &scope);
         }
-        TxnKind::DownstreamResync => resync::apply(&mut engine, reg, None, snap),
+        TxnKind::DownstreamResync => resync::apply(&mut engine, reg, None, snap, &scope),
     }
     Ok(Outcome {
         ops: engine.ops,

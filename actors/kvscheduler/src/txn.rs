@@ -70,6 +70,9 @@ pub struct Txn {
     /// Undo the whole transaction when an operation fails.
     pub revert_on_failure: bool,
     pub description: String,
+    /// Downstream resync only: read and reconcile just the values of these descriptors (by
+    /// name); empty means all. Values elsewhere that the scoped ones unblock still follow.
+    pub only_descriptors: Vec<String>,
 }
 
 impl Txn {
@@ -80,6 +83,7 @@ impl Txn {
             retry: None,
             revert_on_failure: false,
             description: String::new(),
+            only_descriptors: Vec::new(),
         }
     }
 
@@ -121,6 +125,13 @@ impl Txn {
 
     pub fn revert_on_failure(mut self) -> Self {
         self.revert_on_failure = true;
+        self
+    }
+
+    /// Scopes a downstream resync to the values of some descriptors (see
+    /// [`Txn::only_descriptors`]): a Linux host event need not re-read VPP.
+    pub fn only_descriptors<S: Into<String>>(mut self, names: impl IntoIterator<Item = S>) -> Self {
+        self.only_descriptors = names.into_iter().map(Into::into).collect();
         self
     }
 
