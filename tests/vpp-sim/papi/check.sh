@@ -3,7 +3,8 @@
 # builds the vpp-sim binary, installs vpp-papi into a venv (target/papi-venv, or $PAPI_VENV)
 # when missing, starts the simulator per release and runs papi_check.py against it with the
 # release's .api.json files (binapi/api/<release>); 25.06 also runs papi's bootstrap mode
-# (get_api_json). Exits non-zero on the first failure.
+# (get_api_json); stats_check.py reads each release's stats segment with vpp_papi.vpp_stats.
+# Exits non-zero on the first failure.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../../.." && pwd)
@@ -36,6 +37,9 @@ for release in 21.01 23.06 25.06; do
     if [ "$release" = 25.06 ]; then
         "$venv/bin/python" "$root/tests/vpp-sim/papi/papi_check.py" --socket "$sock" --bootstrap
     fi
+    echo "== vpp_papi.vpp_stats against vpp-sim $release's stats segment"
+    old=; [ "$release" = 21.01 ] && old=--old-layout
+    "$venv/bin/python" "$root/tests/vpp-sim/papi/stats_check.py" --vpp-sim "$bin" --socket "$sock" --stats "$sock.stats" $old
     kill "$pid"; wait "$pid" 2>/dev/null || true
     pid=
 done

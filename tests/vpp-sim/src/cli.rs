@@ -420,6 +420,9 @@ fn iface_index(vpp: &Vpp, name: &str) -> Option<u32> {
 
 /// The configuration commands the simulator understands (a small subset of VPP's).
 fn config_command(vpp: &mut Vpp, w: &[&str]) -> Option<CliReply> {
+    if let Some(rest) = matches(w, "test traffic") {
+        return Some(crate::stats::traffic_command(vpp, rest));
+    }
     if let Some(rest) = matches(w, "create loopback interface") {
         let mac = match rest {
             [m, addr, ..] if "mac".starts_with(m) => addr.parse().ok()?,

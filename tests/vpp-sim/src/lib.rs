@@ -14,5 +14,6 @@ pub mod ctl;
 pub mod handlers;
 pub mod server;
 pub mod state;
+pub mod stats;
 
 pub use server::{FailSpec, Handled, Options, SimError, SimHandle};

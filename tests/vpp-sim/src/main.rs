@@ -45,6 +45,13 @@ struct ServeArgs {
     /// Shift the ids of every module after memclnt (another plugin load order).
     #[arg(long, default_value_t = 0)]
     id_offset: u16,
+    /// The stats socket serving the stats segment (default: `stats.sock` beside an `api.sock`,
+    /// otherwise `<socket>.stats`).
+    #[arg(long)]
+    stats_socket: Option<PathBuf>,
+    /// Serve no stats segment.
+    #[arg(long, conflicts_with = "stats_socket")]
+    no_stats: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -113,6 +120,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     options.fail = args.fail;
     options.latency = Duration::from_micros(args.latency);
     options.id_offset = args.id_offset;
+    if args.no_stats {
+        options.stats_socket = None;
+    } else if let Some(path) = args.stats_socket {
+        options.stats_socket = Some(path);
+    }
     let mut sim = Sim::new(options)?;
     let (control, control_rx) = tokio::sync::mpsc::unbounded_channel();
     let mut hup = signal(SignalKind::hangup())?;

@@ -71,6 +71,10 @@ pub enum Job {
     Fail(FailSpec),
     /// Subscribes to a [`Handled`] per request (kept across restarts, dropped when closed).
     Watch(mpsc::UnboundedSender<Handled>),
+    /// Serve the stats segment ([`crate::stats`]), kept up to date after every job.
+    AttachStats(Box<crate::stats::Segment>),
+    /// One second of VPP's stats collector (the heartbeat).
+    StatsTick,
     Stop,
 }
 
@@ -101,6 +105,7 @@ pub struct MainThread {
     latency: Duration,
     event: EventEncoder,
     watchers: Vec<mpsc::UnboundedSender<Handled>>,
+    stats: Option<Box<crate::stats::Segment>>,
 }
 
 /// The main thread, not yet running: [`MainThread::run`] it on the server's runtime; it
@@ -135,6 +140,7 @@ pub fn new(
         latency,
         event,
         watchers: Vec::new(),
+        stats: None,
     };
     (tx, main, rx)
 }
@@ -161,6 +167,7 @@ impl MainThread {
                     reply,
                 } => {
                     let out = self.requests(reg, &payloads);
+                    self.sync_stats();
                     let _ = reply.send(out);
                 }
                 Job::Snapshot(reply) => {
@@ -170,6 +177,7 @@ impl MainThread {
                     let pid = self.sys.pid;
                     let r = crate::cli::execute(&mut self.vpp, pid, &cmd);
                     self.emit_events();
+                    self.sync_stats();
                     let _ = reply.send(r);
                 }
                 Job::Reset(table, reply) => {
@@ -179,6 +187,15 @@ impl MainThread {
                 Job::Latency(d) => self.latency = d,
                 Job::Fail(spec) => self.faults.add(spec),
                 Job::Watch(tx) => self.watchers.push(tx),
+                Job::AttachStats(mut seg) => {
+                    seg.sync(&self.vpp);
+                    self.stats = Some(seg);
+                }
+                Job::StatsTick => {
+                    if let Some(seg) = &mut self.stats {
+                        seg.heartbeat();
+                    }
+                }
                 Job::Stop => break,
             }
         }
@@ -215,6 +232,16 @@ impl MainThread {
         self.event = table.registry_event;
         self.table = table;
         self.generation += 1;
+        if let Some(seg) = &mut self.stats {
+            seg.restart(&self.vpp);
+        }
+    }
+
+    /// Brings the stats segment up to date (cheap when nothing moved).
+    fn sync_stats(&mut self) {
+        if let Some(seg) = &mut self.stats {
+            seg.sync(&self.vpp);
+        }
     }
 
     fn requests(&mut self, reg: Registration, payloads: &[BytesMut]) -> Output {

@@ -37,6 +37,8 @@ pub struct Options {
     pub latency: Duration,
     /// Shifts the ids of every module after memclnt, as another plugin load order would.
     pub id_offset: u16,
+    /// The stats socket ([`crate::stats`]); `None` serves no stats segment.
+    pub stats_socket: Option<PathBuf>,
 }
 
 impl Options {
@@ -44,8 +46,10 @@ impl Options {
     pub fn new(socket: impl Into<PathBuf>, version: &str) -> Result<Options, SimError> {
         let release =
             Release::find(version).ok_or_else(|| SimError::UnknownVersion(version.to_owned()))?;
+        let socket = socket.into();
         Ok(Options {
-            socket: socket.into(),
+            stats_socket: Some(crate::stats::default_socket(&socket)),
+            socket,
             release,
             fail: Vec::new(),
             latency: Duration::ZERO,
@@ -89,7 +93,11 @@ pub struct Sim {
     main: mpsc::UnboundedSender<Job>,
     /// The main thread until `serve` starts it.
     pending: Option<(main_thread::MainThread, mpsc::UnboundedReceiver<Job>)>,
+    /// The stats socket and the segment it hands out.
+    stats: Option<(PathBuf, StatsFile)>,
 }
+
+type StatsFile = tokio::sync::watch::Receiver<std::sync::Arc<std::fs::File>>;
 
 impl std::fmt::Debug for Sim {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -110,10 +118,25 @@ impl Sim {
         }
         let faults = Faults::new(options.fail.clone());
         let (main, thread, rx) = main_thread::new(options.release, table, faults, options.latency);
+        let stats = options.stats_socket.clone().and_then(|path| {
+            let vpp = Vpp::new(options.release.version);
+            match crate::stats::Segment::new(options.release.version, &vpp) {
+                Ok(seg) => {
+                    let file = seg.subscribe();
+                    let _ = main.send(Job::AttachStats(Box::new(seg)));
+                    Some((path, file))
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "stats segment not created");
+                    None
+                }
+            }
+        });
         Ok(Sim {
             options,
             main,
             pending: Some((thread, rx)),
+            stats,
         })
     }
 
@@ -127,9 +150,22 @@ impl Sim {
     ) -> Result<(), SimError> {
         let (thread, rx) = self.pending.take().ok_or(SimError::Stopped)?;
         let main_task = tokio::spawn(thread.run(rx));
+        let stats_task = self.stats.clone().map(|(path, file)| {
+            let task = tokio::spawn(crate::stats::socket::serve(
+                path.clone(),
+                file,
+                self.main.clone(),
+            ));
+            (path, task)
+        });
         let result = self.serve_socket(&mut control, &mut ready).await;
         let _ = self.main.send(Job::Stop);
         let _ = main_task.await;
+        if let Some((path, task)) = stats_task {
+            task.abort();
+            let _ = task.await;
+            let _ = std::fs::remove_file(path);
+        }
         result
     }
 
@@ -216,6 +252,7 @@ fn bind(path: &Path) -> Result<UnixListener, SimError> {
 #[derive(Debug)]
 pub struct SimHandle {
     socket: PathBuf,
+    stats_socket: Option<PathBuf>,
     version: &'static str,
     control: mpsc::UnboundedSender<Control>,
     main: mpsc::UnboundedSender<Job>,
@@ -231,6 +268,7 @@ impl SimHandle {
     /// Starts a simulator with all options.
     pub fn start_with(options: Options) -> Result<SimHandle, SimError> {
         let socket = options.socket.clone();
+        let stats_socket = options.stats_socket.clone();
         let version = options.release.version;
         let mut sim = Sim::new(options)?;
         let main = sim.main();
@@ -259,6 +297,7 @@ impl SimHandle {
         ready_rx.recv().map_err(|_| SimError::Stopped)??;
         Ok(SimHandle {
             socket,
+            stats_socket,
             version,
             control,
             main,
@@ -268,6 +307,11 @@ impl SimHandle {
 
     pub fn socket_path(&self) -> &Path {
         &self.socket
+    }
+
+    /// The stats socket (VPP's `/run/vpp/stats.sock`), if the simulator serves one.
+    pub fn stats_socket_path(&self) -> Option<&Path> {
+        self.stats_socket.as_deref()
     }
 
     /// The release it pretends to be, e.g. `23.06`.
