@@ -1,9 +1,10 @@
 //! Turns the Linux plugin's host events (a namespace or a link appeared or went away) into
-//! downstream resyncs, so values waiting for a namespace are configured as soon as it exists.
+//! downstream resyncs scoped to the Linux descriptors, so values waiting for a namespace are
+//! configured as soon as it exists without VPP being dumped again.
 //!
 //! | accepts | emits |
 //! |---|---|
-//! | (stream) [`linux::WatchEvent`] | [`ApplyTxn`] downstream resync to the scheduler |
+//! | (stream) [`linux::WatchEvent`] | [`ApplyTxn`] scoped downstream resync to the scheduler |
 //!
 //! Events that arrive while a resync runs are coalesced into one more resync afterwards.
 
@@ -32,7 +33,11 @@ impl LinuxWatch {
 
     fn resync(&mut self, ctx: &mut Context<Self>) {
         self.in_flight = true;
-        let txn = Txn::downstream_resync().describe("linux host changed");
+        // Scoped to the Linux descriptors: VPP is not re-read; VPP values waiting for a
+        // host link (af_packet) still follow, as PENDING values are reconciled too.
+        let txn = Txn::downstream_resync()
+            .only_descriptors(linux::descriptor::ALL)
+            .describe("linux host changed");
         let send = self.scheduler.send(ApplyTxn {
             txn,
             span: info_span!("linux_host_changed"),

@@ -178,6 +178,12 @@ impl<'a> MetadataView<'a> {
         self.graph.nodes.get(key)?.applied.as_ref()
     }
 
+    /// The desired value of `key` (what NB or its parent wants), applied or not: for the
+    /// values of a dependency cycle, which are created one after the other.
+    pub fn desired(&self, key: &Key) -> Option<&'a Value> {
+        self.graph.nodes.get(key)?.desired.as_ref()
+    }
+
     /// The metadata of `key` downcast to `T`.
     pub fn get_as<T: Any>(&self, descriptor: &str, key: &Key) -> Option<&'a T> {
         self.get(descriptor, key)?.downcast_ref::<T>()

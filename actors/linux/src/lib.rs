@@ -20,9 +20,10 @@
 //! - Namespaces and host interfaces that appear are reported by [`watcher::Watcher`]; the
 //!   scheduler's owner answers with a downstream resync (the scheduler has no SB
 //!   notifications yet).
-//! - VETH: only the end whose name sorts second waits for its peer (`veth-peer-exists`);
-//!   the scheduler has no dependency cycles, so the first end is created alone, with its
-//!   peer parked down in its namespace.
+//! - VETH ends depend on each other as in Ligato; the scheduler creates such a cycle once
+//!   all of it is desired.
+//! - Linux host events answer with a downstream resync scoped to the Linux descriptors
+//!   ([`descriptor::ALL`]), so VPP is not re-read.
 //! - Not supported (INVALID or ignored): VRF_DEVICE, LOOPBACK and DUMMY interfaces, VRF
 //!   masters, veth checksum offloading, link-local route keys.
 //!
@@ -40,7 +41,7 @@
 //! let (_watcher, mut events) = plugin.watch(Duration::from_millis(500))?;
 //! // ... commit NB transactions; then, whenever the watcher reports a change:
 //! while let Some(_event) = events.blocking_recv() {
-//!     scheduler.commit(Txn::downstream_resync())?;
+//!     scheduler.commit(Txn::downstream_resync().only_descriptors(linux::descriptor::ALL))?;
 //! }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```

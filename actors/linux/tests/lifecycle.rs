@@ -1,8 +1,7 @@
 //! Changes to configured Linux values, through the scheduler against the real kernel (run as
 //! root): disabling an interface withdraws the routes that need it UP and enabling it brings
 //! them back; MTU and address changes are applied in place; an EXISTING interface is
-//! configured but never deleted; and today's behaviour of a veth end whose peer is not
-//! configured (see the FIXME).
+//! configured but never deleted; and a veth end waits for its peer, as in Ligato.
 
 mod common;
 
@@ -215,35 +214,43 @@ fn an_existing_interface_is_configured_but_never_deleted() {
     assert!(err.contains("ghost") && err.contains(&a.name), "{err}");
 }
 
-/// FIXME: Ligato creates a veth only when both ends are configured (its scheduler accepts
-/// the two ends' circular `veth-peer-exists` dependency). This scheduler has no dependency
-/// cycles, so only the second end waits; the first end is created alone, with its peer
-/// parked down under a temporary name in the same namespace until the second end arrives.
+/// As in Ligato, a veth exists only while both ends are configured: one end alone waits
+/// (PENDING on `veth-peer-exists`), the second creates the pair, and deleting either end
+/// deletes the pair while the other end goes back to PENDING.
 #[test]
-fn a_first_veth_end_alone_is_created_with_its_peer_parked() {
-    let a = TestNs::new("fst");
+fn a_veth_end_waits_for_its_peer_and_deleting_one_end_removes_the_pair() {
+    let (a, b) = (TestNs::new("fst"), TestNs::new("snd"));
     let mut s = scheduler();
-    let first = kv(veth_model("aaa", "zzz", &a, &[]));
+    let first = kv(veth_model("aaa", "zzz", &a, &["10.86.0.1/24"]));
+    let second = kv(veth_model("zzz", "aaa", &b, &["10.86.0.2/24"]));
     apply(&mut s, &[&first]);
-    assert_eq!(s.value_status(&first.0).state, ValueState::Configured);
-    let parked = parked_name("zzz");
-    let mut links = a.links();
-    links.sort();
-    assert_eq!(
-        links,
-        vec!["aaa".to_owned(), "lo".to_owned(), parked.clone()]
-    );
-    let shown = a
-        .ip(&["-o", "link", "show", "dev", &parked])
-        .expect("ip link");
-    assert!(!shown.contains(",UP"), "{shown}");
-
-    assert!(
-        s.commit(Txn::nb().delete(first.0.clone()))
-            .expect("commit")
-            .is_ok()
-    );
+    let st = s.value_status(&first.0);
+    assert_eq!(st.state, ValueState::Pending);
+    assert_eq!(st.details, ["veth-peer-exists"]);
     assert_eq!(a.links(), vec!["lo".to_owned()]);
+
+    apply(&mut s, &[&second]);
+    assert_eq!(s.value_status(&first.0).state, ValueState::Configured);
+    assert_eq!(s.value_status(&second.0).state, ValueState::Configured);
+    assert!(a.links().contains(&"aaa".to_owned()), "{:?}", a.links());
+    assert!(b.links().contains(&"zzz".to_owned()), "{:?}", b.links());
+    assert!(
+        !a.links().contains(&parked_name("zzz")) && !b.links().contains(&parked_name("zzz")),
+        "nothing left parked"
+    );
+
+    let report = s.commit(Txn::nb().delete(first.0.clone())).expect("commit");
+    assert!(report.is_ok(), "{:?}", report.failed);
+    assert_eq!(s.value_status(&second.0).state, ValueState::Pending);
+    assert_eq!(a.links(), vec!["lo".to_owned()]);
+    assert_eq!(b.links(), vec!["lo".to_owned()]);
+
+    // Back again, this time from the other end.
+    apply(&mut s, &[&first]);
+    assert!(
+        eventually(Duration::from_secs(10), || a.ping("10.86.0.2")),
+        "traffic across the re-created pair"
+    );
 }
 
 #[test]

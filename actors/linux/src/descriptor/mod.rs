@@ -45,6 +45,15 @@ pub const ROUTE_DESCRIPTOR: &str = "linux-route";
 pub const ARP_DESCRIPTOR: &str = "linux-arp";
 pub const NAMESPACE_DESCRIPTOR: &str = "linux-namespace";
 pub const HOST_INTERFACE_DESCRIPTOR: &str = "linux-interface-watcher";
+/// Every descriptor of the plugin: the scope of the resync that answers a host event.
+pub const ALL: [&str; 6] = [
+    NAMESPACE_DESCRIPTOR,
+    HOST_INTERFACE_DESCRIPTOR,
+    INTERFACE_DESCRIPTOR,
+    ADDRESS_DESCRIPTOR,
+    ROUTE_DESCRIPTOR,
+    ARP_DESCRIPTOR,
+];
 
 /// `config/linux/interfaces/v2/interface/<name>`
 pub fn interface_key(name: &str) -> Key {

@@ -4,11 +4,11 @@
 //! (`address.rs`); the state key `linux/interface/state/<if>/<UP|DOWN>` is a derived property.
 //!
 //! Dependencies (labels as in Ligato):
-//! - VETH: the end whose logical name sorts second depends on its peer
-//!   (`veth-peer-exists` -> the peer's key). The scheduler has no dependency cycles, so the
-//!   first end cannot also wait for the second: it creates the pair with the second end
-//!   parked (down, under a temporary name) in its own namespace; the second end's create
-//!   moves it to its namespace and names it. Deleting the second end parks it again.
+//! - VETH: each end depends on its peer (`veth-peer-exists` -> the peer's key), a cycle the
+//!   scheduler resolves as Ligato's does: nothing happens until both ends are desired, then
+//!   the first end's create makes the pair with the peer parked (down, under a temporary
+//!   name) in the peer's namespace, and the peer's create names and configures it. Deleting
+//!   either end deletes the pair; the scheduler takes the other end down to PENDING first.
 //! - TAP_TO_VPP: `vpp-tap-interface-exists` -> `config/vpp/v2/interfaces/<vpp_tap_if_name>`.
 //! - EXISTING in the default namespace: `host-interface-exists` ->
 //!   `linux/interface/host-name/<host_if_name>` (elsewhere, a missing link fails retriably).
@@ -123,27 +123,33 @@ impl InterfaceDescriptor {
         Ok(self.nl.link(ns, name)?.is_some())
     }
 
-    fn create_veth_first(&self, s: &IfSpec, peer: &str) -> Result<(), LinuxError> {
-        if !self.exists(&s.ns, &s.host)? {
-            self.nl
-                .create_veth(&s.ns, &s.host, &parked_name(peer), &s.ns)?;
-        }
-        self.configure(s, &s.host)
-    }
-
-    fn create_veth_second(&self, s: &IfSpec, peer: &str) -> Result<(), LinuxError> {
+    /// Creates the veth end `s`. Both ends are desired (the scheduler creates a dependency
+    /// cycle only then): the first end's create makes the pair, with the peer parked under
+    /// a temporary name directly in the peer's namespace; the peer's create finds it there,
+    /// names and configures it.
+    fn create_veth(&self, md: &MetadataView<'_>, s: &IfSpec, peer: &str) -> Result<(), LinuxError> {
         if self.exists(&s.ns, &s.host)? {
             return self.configure(s, &s.host);
         }
-        let first = self
-            .index
-            .get(peer)
-            .ok_or_else(|| LinuxError::UnknownInterface {
-                name: peer.to_owned(),
-            })?;
         let parked = parked_name(&s.name);
-        self.nl.move_link(&first.ns, &parked, &s.ns)?;
-        self.configure(s, &parked)
+        if self.exists(&s.ns, &parked)? {
+            return self.configure(s, &parked);
+        }
+        // Parked elsewhere (its namespace was not known when the peer was created).
+        if let Some(p) = self.index.get(peer)
+            && p.ns != s.ns
+            && self.exists(&p.ns, &parked)?
+        {
+            self.nl.move_link(&p.ns, &parked, &s.ns)?;
+            return self.configure(s, &parked);
+        }
+        let peer_ns = md
+            .desired(&interface_key(peer))
+            .and_then(|v| spec_of(v).ok())
+            .map_or_else(|| s.ns.clone(), |p| p.ns);
+        self.nl
+            .create_veth(&s.ns, &s.host, &parked_name(peer), &peer_ns)?;
+        self.configure(s, &s.host)
     }
 
     fn create_tap(
@@ -192,24 +198,8 @@ impl InterfaceDescriptor {
 
     fn delete_spec(&self, md: &MetadataView<'_>, s: &IfSpec) -> Result<(), LinuxError> {
         match &s.kind {
-            IfKind::Veth { peer } if s.is_second_veth_end() => match self.index.get(peer) {
-                // The first end stays: park this end in its namespace again.
-                Some(first) => {
-                    let parked = parked_name(&s.name);
-                    self.nl.set_link(
-                        &s.ns,
-                        &s.host,
-                        LinkChange {
-                            name: Some(parked.clone()),
-                            up: Some(false),
-                            alias: Some(String::new()),
-                            ..LinkChange::default()
-                        },
-                    )?;
-                    self.nl.move_link(&s.ns, &parked, &first.ns)
-                }
-                None => self.nl.delete_link(&s.ns, &s.host),
-            },
+            // The kernel takes the peer with it; the scheduler has taken the peer's value
+            // down first (it depends on this one), so its delete finds nothing.
             IfKind::Veth { .. } => self.nl.delete_link(&s.ns, &s.host),
             IfKind::TapToVpp { vpp_tap } => {
                 // Hand the TAP back to VPP as VPP made it: down, under VPP's name, in the
@@ -273,7 +263,8 @@ impl Descriptor for InterfaceDescriptor {
         };
         let mut deps = Vec::new();
         match &s.kind {
-            IfKind::Veth { peer } if s.is_second_veth_end() => {
+            // A cycle: each end needs the other; the scheduler creates them together.
+            IfKind::Veth { peer } => {
                 deps.push(Dependency::on_key("veth-peer-exists", interface_key(peer)));
             }
             IfKind::TapToVpp { vpp_tap } => deps.push(Dependency::on_key(
@@ -337,8 +328,7 @@ impl Descriptor for InterfaceDescriptor {
         let s = spec_of(value)?;
         tracing::debug!(key = %key, namespace = %s.ns, host = %s.host, "Creating a Linux interface.");
         match &s.kind {
-            IfKind::Veth { peer } if s.is_second_veth_end() => self.create_veth_second(&s, peer)?,
-            IfKind::Veth { peer } => self.create_veth_first(&s, peer)?,
+            IfKind::Veth { peer } => self.create_veth(md, &s, peer)?,
             IfKind::TapToVpp { vpp_tap } => self.create_tap(md, &s, vpp_tap)?,
             IfKind::Existing => self.create_existing(&s)?,
         }
@@ -448,9 +438,13 @@ mod tests {
     #[test]
     fn dependencies_as_ligato_labels_them() {
         let d = descriptor();
-        assert!(
-            deps(&d, veth("a", "b", None)).is_empty(),
-            "the first end waits for nobody"
+        assert_eq!(
+            deps(&d, veth("a", "b", None)),
+            vec![(
+                "veth-peer-exists".into(),
+                "config/linux/interfaces/v2/interface/b".into()
+            )],
+            "each end waits for the other"
         );
         assert_eq!(
             deps(&d, veth("b", "a", Some((ReferenceType::Nsid, "blue")))),
@@ -470,10 +464,16 @@ mod tests {
                 &d,
                 veth("a", "b", Some((ReferenceType::Microservice, "ms1")))
             ),
-            vec![(
-                "microservice-available".into(),
-                "linux/microservice/ms1".into()
-            )]
+            vec![
+                (
+                    "veth-peer-exists".into(),
+                    "config/linux/interfaces/v2/interface/b".into()
+                ),
+                (
+                    "microservice-available".into(),
+                    "linux/microservice/ms1".into()
+                )
+            ]
         );
         let tap = Interface {
             name: "t".into(),

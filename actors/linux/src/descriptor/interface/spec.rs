@@ -156,12 +156,6 @@ impl IfSpec {
         })
     }
 
-    /// Is this the veth end that waits for its peer (the one whose logical name sorts
-    /// after the peer's)? The other end creates the pair.
-    pub fn is_second_veth_end(&self) -> bool {
-        matches!(&self.kind, IfKind::Veth { peer } if self.name.as_str() > peer.as_str())
-    }
-
     /// The alias that marks an interface the agent created: `vpp-agent/<label>/<name>/<link>`
     /// where `<link>` is the veth peer or the VPP TAP. EXISTING interfaces get none.
     pub fn alias(&self, label: &str) -> Option<String> {
@@ -209,8 +203,8 @@ pub fn parse_alias<'a>(alias: &'a str, label: &str) -> Option<(&'a str, &'a str)
     (!name.is_empty() && !link.is_empty() && !link.contains('/')).then_some((name, link))
 }
 
-/// The name a veth end has while it is parked in its peer's namespace, waiting to be moved
-/// to its own: `vt` + 8 hex digits of a hash of the logical name (FNV-1a), so that both ends
+/// The name a veth end has while it waits, parked in its namespace, for its own create to
+/// name and configure it: `vt` + 8 hex digits of a hash of the logical name (FNV-1a), so that both ends
 /// agree on it without talking to each other.
 pub fn parked_name(logical: &str) -> String {
     let mut h: u32 = 0x811c_9dc5;
@@ -305,12 +299,6 @@ mod tests {
         let s = IfSpec::parse(&veth("v1", "v2")).unwrap();
         assert_eq!(s.host, "v1");
         assert_eq!(s.ns, NsRef::Named("blue".into()));
-        assert!(!s.is_second_veth_end());
-        assert!(
-            IfSpec::parse(&veth("v2", "v1"))
-                .unwrap()
-                .is_second_veth_end()
-        );
         assert_eq!(s.alias("vpp1").as_deref(), Some("vpp-agent/vpp1/v1/v2"));
         assert_eq!(
             parse_alias("vpp-agent/vpp1/v1/v2", "vpp1"),
