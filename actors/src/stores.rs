@@ -5,6 +5,7 @@
 use config::{AgentConfig, KvStore, RedisClientKind};
 use connectors::{
     BackendOptions, ConsulOptions, EmbeddedOptions, EtcdOptions, FileDbOptions, RedisOptions,
+    RedisTlsOptions,
 };
 
 /// The backend options of every enabled store, with the source name each is known by.
@@ -23,7 +24,7 @@ fn options_for(cfg: &AgentConfig, store: KvStore) -> Result<BackendOptions, Stri
             o.dial_timeout = c.dial_timeout;
             o.operation_timeout = c.operation_timeout;
             o.insecure_transport = c.insecure_transport;
-            let nonempty = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+            o.insecure_skip_tls_verify = c.insecure_skip_tls_verify;
             o.cert_file = nonempty(&c.cert_file);
             o.key_file = nonempty(&c.key_file);
             o.ca_file = nonempty(&c.ca_file);
@@ -44,7 +45,12 @@ fn options_for(cfg: &AgentConfig, store: KvStore) -> Result<BackendOptions, Stri
             let mut o = RedisOptions::new(c.endpoint.clone());
             o.db = i64::from(c.db);
             o.password = (!c.password.is_empty()).then(|| c.password.clone());
-            o.tls = c.tls.enabled;
+            o.tls = c.tls.enabled.then(|| RedisTlsOptions {
+                skip_verify: c.tls.skip_verify,
+                cert_file: nonempty(&c.tls.cert_file),
+                key_file: nonempty(&c.tls.key_file),
+                ca_file: nonempty(&c.tls.ca_file),
+            });
             o.dial_timeout = c.dial_timeout;
             o.read_timeout = c.read_timeout;
             BackendOptions::Redis(o)
@@ -66,6 +72,10 @@ fn options_for(cfg: &AgentConfig, store: KvStore) -> Result<BackendOptions, Stri
             BackendOptions::FileDb(o)
         }
     })
+}
+
+fn nonempty(s: &str) -> Option<String> {
+    (!s.is_empty()).then(|| s.to_owned())
 }
 
 fn source(p: &Option<std::path::PathBuf>) -> String {

@@ -137,6 +137,22 @@ pub enum ConnectorError {
         option: &'static str,
         reason: &'static str,
     },
+    /// A TLS file named in the config is missing, unreadable or not what the field needs.
+    #[error("{store} {field} {path}: {reason}")]
+    TlsFile {
+        store: Store,
+        /// The config field (`ca-file`, `tls.cert-file`, ...).
+        field: &'static str,
+        path: PathBuf,
+        reason: String,
+    },
+    /// The TLS handshake with the store failed: a certificate the other side does not accept.
+    #[error("{store} tls handshake with {endpoint} failed: {reason}")]
+    TlsHandshake {
+        store: Store,
+        endpoint: String,
+        reason: String,
+    },
     /// The store replied with something that does not follow its protocol.
     #[error("{store} unexpected reply to {op} of {key}: {detail}")]
     Protocol {
@@ -166,6 +182,7 @@ pub enum ErrorKind {
     Database,
     Locked,
     Unsupported,
+    Tls,
     Protocol,
     Closed,
 }
@@ -187,6 +204,7 @@ impl ConnectorError {
             ConnectorError::Database { .. } => ErrorKind::Database,
             ConnectorError::Locked { .. } => ErrorKind::Locked,
             ConnectorError::Unsupported { .. } => ErrorKind::Unsupported,
+            ConnectorError::TlsFile { .. } | ConnectorError::TlsHandshake { .. } => ErrorKind::Tls,
             ConnectorError::Protocol { .. } => ErrorKind::Protocol,
             ConnectorError::Closed { .. } => ErrorKind::Closed,
         }

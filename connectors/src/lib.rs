@@ -39,6 +39,7 @@ mod hub;
 pub mod redis;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+mod tls;
 mod types;
 
 pub use backend::{AnyBackend, BackendOptions, KvBackend};
@@ -48,5 +49,5 @@ pub use embedded::{EmbeddedBackend, EmbeddedOptions};
 pub use error::{BoxError, ConnectorError, ErrorKind, Result, Store};
 pub use etcd::{EtcdBackend, EtcdOptions};
 pub use filedb::{FileDbBackend, FileDbOptions};
-pub use redis::{RedisBackend, RedisOptions};
+pub use redis::{RedisBackend, RedisOptions, RedisTlsOptions};
 pub use types::{Change, ChangeBatch, KeyValue, Revision, Snapshot, Watch, WatchEvent};

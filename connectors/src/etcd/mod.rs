@@ -2,10 +2,12 @@
 //! read page by page at one revision, and watches with `prev_kv` from the snapshot's
 //! revision + 1 that reconnect by themselves (see `watch.rs`).
 //!
-//! Deliberately not here: TLS (this build of etcd-client has no TLS feature; asking for it is
-//! an `Unsupported` error), leases and sessions, and the status-check probe that triggers an
+//! TLS (server verification, mutual TLS, skipping verification) is set up in `tls.rs`.
+//!
+//! Deliberately not here: leases and sessions, and the status-check probe that triggers an
 //! agent-wide resync (the layer above decides that from the watch's events).
 
+mod tls;
 mod watch;
 
 use std::time::Duration;
@@ -38,9 +40,12 @@ pub struct EtcdOptions {
     pub dial_timeout: Duration,
     /// How long one operation may take (Ligato default 3s).
     pub operation_timeout: Duration,
-    /// Plain HTTP/2 without TLS; the only transport this build supports.
+    /// Plain HTTP/2 even when TLS files are set (Ligato's `insecure-transport`).
     pub insecure_transport: bool,
-    /// TLS files (cert, key, CA); any of them set is `Unsupported` in this build.
+    /// Accept any server certificate (Ligato's `insecure-skip-tls-verify`); only with TLS on.
+    pub insecure_skip_tls_verify: bool,
+    /// TLS files: a client certificate and key (mutual TLS) and the CA that signed the
+    /// server's certificate; any of them set turns TLS on (see `tls.rs`).
     pub cert_file: Option<String>,
     pub key_file: Option<String>,
     pub ca_file: Option<String>,
@@ -62,6 +67,7 @@ impl EtcdOptions {
             dial_timeout: Duration::from_secs(1),
             operation_timeout: Duration::from_secs(3),
             insecure_transport: true,
+            insecure_skip_tls_verify: false,
             cert_file: None,
             key_file: None,
             ca_file: None,
@@ -94,35 +100,25 @@ impl EtcdBackend {
     /// Connects; without `allow_delayed_start` it also checks that etcd answers within
     /// `dial_timeout`.
     pub async fn connect(options: EtcdOptions) -> Result<Self> {
-        if options.cert_file.is_some() || options.key_file.is_some() || options.ca_file.is_some() {
-            return Err(ConnectorError::Unsupported {
-                store: Store::Etcd,
-                option: "cert-file/key-file/ca-file",
-                reason: "this build of the agent has no TLS for etcd; use insecure-transport",
-            });
-        }
+        let tls = tls::material(&options)?;
         let endpoint = options.endpoints.join(",");
+        if let Some(tls) = &tls
+            && !options.allow_delayed_start
+        {
+            tls::check(&options, tls).await?;
+        }
         let mut connect = ConnectOptions::new()
             .with_connect_timeout(options.dial_timeout)
-            .with_keep_alive(Duration::from_secs(5), Duration::from_secs(3))
+            .with_keep_alive(tls::KEEP_ALIVE.0, tls::KEEP_ALIVE.1)
             .with_keep_alive_while_idle(true);
         if let Some((user, password)) = &options.credentials {
             connect = connect.with_user(user.clone(), password.clone());
         }
-        let connecting = Client::connect(options.endpoints.clone(), Some(connect));
+        let connecting = tls::client(&options, tls.as_ref(), connect);
         let client = match tokio::time::timeout(options.dial_timeout, connecting).await {
             Ok(Ok(client)) => client,
-            Ok(Err(e)) => {
-                return Err(match map_err("connect", &endpoint, e) {
-                    // Refused (bad credentials): not a connection problem, not retriable.
-                    rejected @ ConnectorError::Rejected { .. } => rejected,
-                    other => ConnectorError::Connect {
-                        store: Store::Etcd,
-                        endpoint,
-                        source: Box::new(other),
-                    },
-                });
-            }
+            // Refused (bad credentials): not a connection problem, not retriable.
+            Ok(Err(e)) => return Err(tls::connect_error(endpoint, e)),
             Err(_) => {
                 return Err(ConnectorError::Connect {
                     store: Store::Etcd,
@@ -143,15 +139,8 @@ impl EtcdBackend {
             match tokio::time::timeout(backend.options.dial_timeout, probe).await {
                 Ok(Ok(_)) => {}
                 Ok(Err(e)) => {
-                    return Err(match map_err("connect", &endpoint, e) {
-                        // Refused (bad credentials): not a connection problem, not retriable.
-                        rejected @ ConnectorError::Rejected { .. } => rejected,
-                        other => ConnectorError::Connect {
-                            store: Store::Etcd,
-                            endpoint,
-                            source: Box::new(other),
-                        },
-                    });
+                    // Refused (bad credentials): not a connection problem, not retriable.
+                    return Err(tls::connect_error(endpoint, e));
                 }
                 Err(_) => {
                     return Err(ConnectorError::Connect {

@@ -10,10 +10,15 @@
 //! again and emits the exact diff (`Resynced`). Revisions are a counter of this backend
 //! instance: they order its events but mean nothing to another instance.
 //!
-//! Deliberately not here: sentinel and cluster clients, TLS (not built in; `Unsupported`), and
-//! setting `notify-keyspace-events` on the server (the watch checks it and says what to set).
+//! TLS (`rediss://`, mutual TLS, skip-verify) is set up in `tls.rs`.
+//!
+//! Deliberately not here: sentinel and cluster clients, and setting `notify-keyspace-events`
+//! on the server (the watch checks it and says what to set).
 
+mod tls;
 mod watch;
+
+pub use tls::RedisTlsOptions;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -43,8 +48,8 @@ pub struct RedisOptions {
     pub db: i64,
     pub username: Option<String>,
     pub password: Option<String>,
-    /// TLS; not built in (`Unsupported` when set).
-    pub tls: bool,
+    /// TLS to the node; `None`: plain TCP.
+    pub tls: Option<RedisTlsOptions>,
     /// How long connecting may take (Ligato default 5s).
     pub dial_timeout: Duration,
     /// How long one command may take (Ligato default 3s).
@@ -63,7 +68,7 @@ impl RedisOptions {
             db: 0,
             username: None,
             password: None,
-            tls: false,
+            tls: None,
             dial_timeout: Duration::from_secs(5),
             read_timeout: Duration::from_secs(3),
             reconnect_interval: Duration::from_secs(1),
@@ -75,7 +80,8 @@ impl RedisOptions {
 /// The Redis backend.
 #[derive(Clone)]
 pub struct RedisBackend {
-    client: redis::Client,
+    /// Boxed: with TLS built in the client is large.
+    client: Arc<redis::Client>,
     conn: ConnectionManager,
     options: RedisOptions,
     revision: Arc<AtomicU64>,
@@ -130,13 +136,11 @@ pub fn notifications_enabled(flags: &str) -> bool {
 impl RedisBackend {
     /// Connects to the node.
     pub async fn connect(options: RedisOptions) -> Result<Self> {
-        if options.tls {
-            return Err(ConnectorError::Unsupported {
-                store: Store::Redis,
-                option: "tls",
-                reason: "this build of the agent has no TLS for redis",
-            });
-        }
+        let tls = options
+            .tls
+            .as_ref()
+            .map(RedisTlsOptions::material)
+            .transpose()?;
         let connect_err = |source: RedisError| match map_err("connect", &options.endpoint, source) {
             // A refusal (a wrong password) is not a connection problem and not retriable.
             rejected @ ConnectorError::Rejected { .. } => rejected,
@@ -146,7 +150,7 @@ impl RedisBackend {
                 source: Box::new(other),
             },
         };
-        let info = format!("redis://{}", options.endpoint)
+        let info = tls::url(&options.endpoint, tls.as_ref())
             .into_connection_info()
             .map_err(connect_err)?;
         let mut settings = info.redis_settings().clone().set_db(options.db);
@@ -157,18 +161,26 @@ impl RedisBackend {
             settings = settings.set_password(password);
         }
         let info = info.set_redis_settings(settings);
-        let client = redis::Client::open(info).map_err(connect_err)?;
+        let client = tls::client(info, tls.as_ref()).map_err(connect_err)?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(options.dial_timeout))
             .set_response_timeout(Some(options.read_timeout))
             .set_number_of_retries(2)
             .set_max_delay(Duration::from_millis(500));
-        let conn = client
-            .get_connection_manager_with_config(config)
-            .await
-            .map_err(connect_err)?;
+        let conn = match client.get_connection_manager_with_config(config).await {
+            Ok(conn) => conn,
+            Err(e) => {
+                if let Some(tls) = &tls
+                    && let Some(why) =
+                        tls::diagnose(&options.endpoint, tls, options.dial_timeout).await
+                {
+                    return Err(why);
+                }
+                return Err(connect_err(e));
+            }
+        };
         Ok(RedisBackend {
-            client,
+            client: Arc::new(client),
             conn,
             options,
             revision: Arc::new(AtomicU64::new(0)),

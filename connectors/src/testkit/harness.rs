@@ -15,6 +15,7 @@ use futures::StreamExt;
 use tempfile::TempDir;
 
 use super::consul_double::ConsulDouble;
+use super::pki::{ClientAuth, TestPki};
 use super::proxy::TcpProxy;
 use super::servers::{EtcdServer, RedisServer};
 use super::{TestResult, unique_prefix};
@@ -113,6 +114,26 @@ impl EtcdHarness {
             writer,
         })
     }
+
+    /// A private etcd with TLS ([`EtcdServer::start_tls`]); the backend and the writer both
+    /// connect with TLS, the backend through the proxy (which passes the TLS bytes through).
+    pub async fn start_tls(pki: &TestPki, auth: ClientAuth) -> TestResult<Self> {
+        let server = EtcdServer::start_tls(pki, auth).await?;
+        let proxy = TcpProxy::start(server.addr()?).await?;
+        let tls = server
+            .client_tls()
+            .ok_or("a TLS server without client files")?;
+        let mut opts = tls.etcd(EtcdOptions::new([proxy.addr().to_string()]));
+        opts.reconnect_interval = FAST_RECONNECT;
+        let backend = EtcdBackend::connect(opts).await?;
+        let writer = EtcdBackend::connect(server.client_options()).await?;
+        Ok(EtcdHarness {
+            server,
+            proxy,
+            backend,
+            writer,
+        })
+    }
 }
 
 impl Harness for EtcdHarness {
@@ -158,6 +179,26 @@ impl RedisHarness {
         opts.dial_timeout = Duration::from_secs(1);
         let backend = RedisBackend::connect(opts).await?;
         let writer = RedisBackend::connect(RedisOptions::new(server.endpoint())).await?;
+        Ok(RedisHarness {
+            server,
+            proxy,
+            backend,
+            writer,
+        })
+    }
+
+    /// A private TLS-only redis ([`RedisServer::start_tls`], `extra` server arguments such as
+    /// `--requirepass`); the backend and the writer both connect with TLS, the backend
+    /// through the proxy.
+    pub async fn start_tls(pki: &TestPki, auth: ClientAuth, extra: &[&str]) -> TestResult<Self> {
+        let server = RedisServer::start_tls(pki, auth, extra).await?;
+        let proxy = TcpProxy::start(server.addr()?).await?;
+        let mut opts = server.client_options();
+        opts.endpoint = proxy.addr().to_string();
+        opts.reconnect_interval = FAST_RECONNECT;
+        opts.dial_timeout = Duration::from_secs(1);
+        let backend = RedisBackend::connect(opts).await?;
+        let writer = RedisBackend::connect(server.client_options()).await?;
         Ok(RedisHarness {
             server,
             proxy,

@@ -3,6 +3,9 @@
 //! ([`proxy`]), an HTTP double of Consul's KV API ([`consul_double`]), per-backend harnesses
 //! ([`harness`]) and the compliance suite every backend passes ([`compliance`]).
 //!
+//! TLS tests generate a throwaway CA and certificates with [`pki::TestPki`] and start
+//! servers with `EtcdServer::start_tls` / `RedisServer::start_tls`.
+//!
 //! Use from another crate (e.g. `tests/`): add
 //! `connectors = { workspace = true, features = ["testkit"] }` to its dev-dependencies, then
 //!
@@ -20,6 +23,7 @@
 pub mod compliance;
 pub mod consul_double;
 pub mod harness;
+pub mod pki;
 pub mod proxy;
 pub mod servers;
 

@@ -6,7 +6,11 @@
 //! directory, polled until it answers, and killed on drop. A missing binary is an error that
 //! names the Debian package (`etcd-server`, `redis-server`); tests never skip silently.
 //!
-//! Deliberately not here: clusters, TLS, and starting anything not on 127.0.0.1.
+//! `start_tls` starts a private server with TLS from a [`TestPki`] (optionally requiring a
+//! client certificate); [`EtcdServer::client_options`] / [`RedisServer::client_options`] give
+//! options that connect to either kind.
+//!
+//! Deliberately not here: clusters, and starting anything not on 127.0.0.1.
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
@@ -16,8 +20,9 @@ use std::time::{Duration, Instant};
 use tempfile::TempDir;
 use tokio::process::{Child, Command};
 
+use super::pki::{ClientAuth, ClientTls, TestPki};
 use super::{TestResult, unique_prefix};
-use crate::{EtcdBackend, EtcdOptions};
+use crate::{EtcdBackend, EtcdOptions, RedisOptions};
 
 /// Environment variable naming an etcd server (`host:port`) to use instead of a private one.
 pub const ETCD_ENV: &str = "VPP_AGENT_TEST_ETCD";
@@ -116,6 +121,7 @@ pub struct EtcdServer {
     endpoint: String,
     prefix: String,
     private: Option<Private>,
+    tls: Option<ClientTls>,
 }
 
 impl std::fmt::Debug for EtcdServer {
@@ -134,6 +140,7 @@ impl EtcdServer {
                 endpoint,
                 prefix: unique_prefix(),
                 private: None,
+                tls: None,
             }),
             _ => Self::start_private().await,
         }
@@ -141,13 +148,25 @@ impl EtcdServer {
 
     /// Always a private server (for tests that stop it or compact it).
     pub async fn start_private() -> TestResult<Self> {
+        Self::start_private_inner(None).await
+    }
+
+    /// A private server whose client URL is HTTPS with `pki`'s server certificate; with
+    /// [`ClientAuth::Required`] it also requires a client certificate signed by `pki`'s CA
+    /// (`--client-cert-auth`). Peers stay plain HTTP.
+    pub async fn start_tls(pki: &TestPki, auth: ClientAuth) -> TestResult<Self> {
+        Self::start_private_inner(Some((pki, auth))).await
+    }
+
+    async fn start_private_inner(tls: Option<(&TestPki, ClientAuth)>) -> TestResult<Self> {
         let client = free_port()?;
         let peer = free_port()?;
         let dir = tempfile::tempdir()?;
         let data = dir.path().join("data");
-        let c = format!("http://127.0.0.1:{client}");
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let c = format!("{scheme}://127.0.0.1:{client}");
         let p = format!("http://127.0.0.1:{peer}");
-        let args = vec![
+        let mut args = vec![
             "--name".into(),
             "test".into(),
             "--data-dir".into(),
@@ -167,8 +186,24 @@ impl EtcdServer {
             "--log-level".into(),
             "warn".into(),
         ];
+        if let Some((pki, auth)) = tls {
+            args.extend([
+                "--cert-file".into(),
+                pki.server_cert.display().to_string(),
+                "--key-file".into(),
+                pki.server_key.display().to_string(),
+            ]);
+            if auth == ClientAuth::Required {
+                args.extend([
+                    "--trusted-ca-file".into(),
+                    pki.ca.display().to_string(),
+                    "--client-cert-auth".into(),
+                ]);
+            }
+        }
         let mut server = EtcdServer {
             endpoint: format!("127.0.0.1:{client}"),
+            tls: tls.map(|(pki, auth)| ClientTls::for_server(pki, auth)),
             prefix: unique_prefix(),
             private: Some(Private {
                 program: "etcd",
@@ -183,6 +218,8 @@ impl EtcdServer {
     }
 
     async fn start_process(&mut self) -> TestResult {
+        let mut opts = self.client_options();
+        opts.dial_timeout = Duration::from_millis(500);
         let Some(private) = &mut self.private else {
             return Err("cannot start an external etcd".into());
         };
@@ -190,9 +227,7 @@ impl EtcdServer {
         let started = Instant::now();
         loop {
             private.check_alive()?;
-            let mut opts = EtcdOptions::new([self.endpoint.clone()]);
-            opts.dial_timeout = Duration::from_millis(500);
-            if EtcdBackend::connect(opts).await.is_ok() {
+            if EtcdBackend::connect(opts.clone()).await.is_ok() {
                 return Ok(());
             }
             if started.elapsed() > START_DEADLINE {
@@ -209,6 +244,20 @@ impl EtcdServer {
     /// `host:port` of the client URL.
     pub fn endpoint(&self) -> &str {
         &self.endpoint
+    }
+
+    /// Options that connect to this server (with its TLS files when it has TLS).
+    pub fn client_options(&self) -> EtcdOptions {
+        let o = EtcdOptions::new([self.endpoint.clone()]);
+        match &self.tls {
+            Some(tls) => tls.etcd(o),
+            None => o,
+        }
+    }
+
+    /// The client TLS files of a [`Self::start_tls`] server.
+    pub fn client_tls(&self) -> Option<&ClientTls> {
+        self.tls.as_ref()
     }
 
     /// The socket address, e.g. for a [`super::proxy::TcpProxy`].
@@ -251,6 +300,7 @@ pub struct RedisServer {
     prefix: String,
     private: Option<Private>,
     password: Option<String>,
+    tls: Option<ClientTls>,
 }
 
 impl std::fmt::Debug for RedisServer {
@@ -271,6 +321,7 @@ impl RedisServer {
                 prefix: unique_prefix(),
                 private: None,
                 password: None,
+                tls: None,
             }),
             _ => Self::start_private("KA").await,
         }
@@ -283,11 +334,47 @@ impl RedisServer {
 
     /// A private server with extra `redis-server` arguments (e.g. `--requirepass x`).
     pub async fn start_private_with(notify_flags: &str, extra: &[&str]) -> TestResult<Self> {
+        Self::start_private_inner(notify_flags, extra, None).await
+    }
+
+    /// A private server (notifications `KA`) that speaks only TLS (`--port 0 --tls-port`),
+    /// with `pki`'s server certificate; with [`ClientAuth::Required`] it requires a client
+    /// certificate signed by `pki`'s CA (`--tls-auth-clients yes`). `extra` as in
+    /// [`Self::start_private_with`].
+    pub async fn start_tls(pki: &TestPki, auth: ClientAuth, extra: &[&str]) -> TestResult<Self> {
+        Self::start_private_inner("KA", extra, Some((pki, auth))).await
+    }
+
+    async fn start_private_inner(
+        notify_flags: &str,
+        extra: &[&str],
+        tls: Option<(&TestPki, ClientAuth)>,
+    ) -> TestResult<Self> {
         let port = free_port()?;
         let dir = tempfile::tempdir()?;
+        let ports: Vec<String> = match tls {
+            None => vec!["--port".into(), port.to_string()],
+            Some((pki, auth)) => vec![
+                "--port".into(),
+                "0".into(),
+                "--tls-port".into(),
+                port.to_string(),
+                "--tls-cert-file".into(),
+                pki.server_cert.display().to_string(),
+                "--tls-key-file".into(),
+                pki.server_key.display().to_string(),
+                "--tls-ca-cert-file".into(),
+                pki.ca.display().to_string(),
+                "--tls-auth-clients".into(),
+                if auth == ClientAuth::Required {
+                    "yes"
+                } else {
+                    "no"
+                }
+                .into(),
+            ],
+        };
         let args = vec![
-            "--port".into(),
-            port.to_string(),
             "--bind".into(),
             "127.0.0.1".into(),
             "--save".into(),
@@ -299,8 +386,9 @@ impl RedisServer {
             "--notify-keyspace-events".into(),
             notify_flags.into(),
         ];
-        let args: Vec<String> = args
+        let args: Vec<String> = ports
             .into_iter()
+            .chain(args)
             .chain(extra.iter().map(|a| (*a).to_owned()))
             .collect();
         let password = extra
@@ -319,12 +407,17 @@ impl RedisServer {
                 child: None,
             }),
             password,
+            tls: tls.map(|(pki, auth)| ClientTls::for_server(pki, auth)),
         };
         server.start_process().await?;
         Ok(server)
     }
 
     async fn start_process(&mut self) -> TestResult {
+        let mut tls_opts = self.tls.is_some().then(|| self.client_options());
+        if let Some(o) = &mut tls_opts {
+            o.dial_timeout = Duration::from_millis(500);
+        }
         let Some(private) = &mut self.private else {
             return Err("cannot start an external redis".into());
         };
@@ -332,7 +425,11 @@ impl RedisServer {
         let started = Instant::now();
         loop {
             private.check_alive()?;
-            if ping(&self.endpoint, self.password.as_deref()).await {
+            let up = match &tls_opts {
+                None => ping(&self.endpoint, self.password.as_deref()).await,
+                Some(o) => crate::RedisBackend::connect(o.clone()).await.is_ok(),
+            };
+            if up {
                 return Ok(());
             }
             if started.elapsed() > START_DEADLINE {
@@ -349,6 +446,21 @@ impl RedisServer {
     /// `host:port`.
     pub fn endpoint(&self) -> &str {
         &self.endpoint
+    }
+
+    /// Options that connect to this server (with its password and TLS files).
+    pub fn client_options(&self) -> RedisOptions {
+        let mut o = RedisOptions::new(self.endpoint.clone());
+        o.password = self.password.clone();
+        match &self.tls {
+            Some(tls) => tls.redis(o),
+            None => o,
+        }
+    }
+
+    /// The client TLS files of a [`Self::start_tls`] server.
+    pub fn client_tls(&self) -> Option<&ClientTls> {
+        self.tls.as_ref()
     }
 
     /// The socket address, e.g. for a [`super::proxy::TcpProxy`].
