@@ -18,6 +18,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "ligato/linux/l3/route.proto",
         "ligato/linux/l3/arp.proto",
         "ligato/kvscheduler/value_status.proto",
+        "ligato/vpp/interfaces/state.proto",
+        "ligato/linux/interfaces/state.proto",
+        "ligato/vpp/vpp.proto",
+        "ligato/linux/linux.proto",
+        "ligato/configurator/configurator.proto",
         "google/protobuf/empty.proto",
     ];
     println!("cargo:rerun-if-changed=proto");

@@ -131,7 +131,11 @@ pub fn run(cfg: AgentConfig, extra: Vec<Arc<dyn Descriptor>>) -> anyhow::Result<
         let (states, connectors) = crate::rest::ConnectorStates::new();
         spec.observers.push(states.start().recipient());
         let retry = spec.retry.unwrap_or_default();
+        let models = spec.registry.clone();
         let agent = Agent::start(spec);
+        if cfg.grpc_enabled {
+            crate::grpc::start_for(&cfg.grpc.config, &agent, models.clone());
+        }
         if cfg.http_enabled() {
             let state = crate::rest::RestState {
                 scheduler: agent.scheduler.clone(),
@@ -140,6 +144,10 @@ pub fn run(cfg: AgentConfig, extra: Vec<Arc<dyn Descriptor>>) -> anyhow::Result<
                 vpp: Some(rest_api),
                 retry,
                 started: std::time::SystemTime::now(),
+                configurator: Some(crate::rest::configuration::ConfigClient {
+                    orchestrator: agent.orchestrator.clone().recipient(),
+                    registry: models,
+                }),
             };
             start_rest(
                 &crate::rest::ServerConfig::from_config(&cfg.http.config),

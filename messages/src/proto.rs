@@ -8,6 +8,7 @@ use prost_reflect::DescriptorPool;
 #[allow(missing_debug_implementations, clippy::all)]
 pub mod ligato {
     pub mod vpp {
+        include!(concat!(env!("OUT_DIR"), "/ligato.vpp.rs"));
         pub mod interfaces {
             include!(concat!(env!("OUT_DIR"), "/ligato.vpp.interfaces.rs"));
         }
@@ -19,6 +20,7 @@ pub mod ligato {
         }
     }
     pub mod linux {
+        include!(concat!(env!("OUT_DIR"), "/ligato.linux.rs"));
         pub mod namespace {
             include!(concat!(env!("OUT_DIR"), "/ligato.linux.namespace.rs"));
         }
@@ -31,6 +33,11 @@ pub mod ligato {
     }
     pub mod kvscheduler {
         include!(concat!(env!("OUT_DIR"), "/ligato.kvscheduler.rs"));
+    }
+    /// `ligato.configurator`: the gRPC ConfiguratorService's messages (the service itself is
+    /// generated in the `actors` crate, which owns the server and client).
+    pub mod configurator {
+        include!(concat!(env!("OUT_DIR"), "/ligato.configurator.rs"));
     }
 }
 
@@ -89,6 +96,10 @@ mod tests {
             "ligato.linux.l3.Route",
             "ligato.linux.l3.ARPEntry",
             "ligato.kvscheduler.ValueStatus",
+            "ligato.vpp.ConfigData",
+            "ligato.linux.ConfigData",
+            "ligato.configurator.Config",
+            "ligato.configurator.UpdateResponse",
             "google.protobuf.Empty",
         ] {
             assert!(

@@ -5,6 +5,7 @@
 //! |---|---|
 //! | `/scheduler/{txn-history, key-timeline, graph-snapshot, status, dump, downstream-resync}` | [`scheduler`] |
 //! | `/info/version`, `/liveness`, `/readiness`, `/metrics`, `/vpp/command` | [`agent`] |
+//! | `/configuration` (GET, PUT) | [`configuration`] |
 //!
 //! Errors are Ligato's `{"Error":"<msg>"}` with the fitting status (400 a bad parameter, 404 an
 //! unknown transaction or key prefix, 500 anything else, including a closed scheduler mailbox).
@@ -19,6 +20,7 @@
 
 pub mod agent;
 pub mod basic_auth;
+pub mod configuration;
 pub mod scheduler;
 
 use std::collections::BTreeMap;
@@ -48,6 +50,8 @@ pub struct RestState {
     pub retry: kvscheduler::RetryPolicy,
     /// When the process started (probe bodies).
     pub started: std::time::SystemTime,
+    /// The orchestrator and registry for `/configuration` (absent: 500 there).
+    pub configurator: Option<configuration::ConfigClient>,
 }
 
 /// A REST error: Ligato's `{"Error":"<msg>"}` with a status.
@@ -161,6 +165,7 @@ impl ServerConfig {
 pub fn routes(cfg: &mut web::ServiceConfig) {
     scheduler::routes(cfg);
     agent::routes(cfg);
+    configuration::routes(cfg);
 }
 
 /// Binds the server and returns it with the bound address; the caller spawns the server
@@ -238,6 +243,7 @@ mod tests {
             vpp: None,
             retry: kvscheduler::RetryPolicy::default(),
             started: std::time::SystemTime::now(),
+            configurator: None,
         }
     }
 
