@@ -46,7 +46,7 @@ fn keys(config: &Config) -> Vec<String> {
 }
 
 struct Setup {
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
     sim: vpp_sim::SimHandle,
     _agent: AgentProcess,
     grpc: ConfiguratorServiceClient<Channel>,
@@ -54,6 +54,19 @@ struct Setup {
 }
 
 async fn setup(name: &str) -> Setup {
+    setup_with(name, None, &client::ConnectOptions::default()).await
+}
+
+/// Writes grpc.conf into the temp dir: its text and the endpoint to dial.
+type GrpcConf = dyn Fn(&Path) -> (String, String);
+
+/// The agent with gRPC from `grpc_conf` (given the temp dir, returns the file's text and the
+/// endpoint to dial), or on a free port with `--grpc-port`.
+async fn setup_with(
+    name: &str,
+    grpc_conf: Option<&GrpcConf>,
+    opts: &client::ConnectOptions,
+) -> Setup {
     let dir = tempfile::tempdir().expect("tempdir");
     let sim = common::sim_in(dir.path());
     let data = dir.path().join("data");
@@ -63,12 +76,32 @@ async fn setup(name: &str) -> Setup {
         "filedb.conf",
         &format!("configuration-paths: [\"{}\"]\n", data.display()),
     );
-    let (grpc_port, http_port) = (free_port(), free_port());
-    let agent = start(dir.path(), name, grpc_port, http_port);
+    let http_port = free_port();
+    let h = http_port.to_string();
+    let mut args = vec!["--filedb-config", "filedb.conf", "--http-port", &h];
+    let (grpc_arg, endpoint) = match grpc_conf {
+        Some(conf) => {
+            let (text, endpoint) = conf(dir.path());
+            common::write_config(dir.path(), "grpc.conf", &text);
+            (
+                ["--grpc-config".to_owned(), "grpc.conf".to_owned()],
+                endpoint,
+            )
+        }
+        None => {
+            let port = free_port();
+            (
+                ["--grpc-port".to_owned(), port.to_string()],
+                format!("127.0.0.1:{port}"),
+            )
+        }
+    };
+    args.extend(grpc_arg.iter().map(String::as_str));
+    let agent = AgentProcess::start(dir.path(), &common::label(name), &args, "warn");
     agent.resynced().await;
     let start = Instant::now();
     let grpc = loop {
-        match client::connect(&format!("127.0.0.1:{grpc_port}")).await {
+        match client::connect_with(&endpoint, opts).await {
             Ok(c) => break c,
             Err(e) => {
                 assert!(start.elapsed() < DEADLINE, "grpc not serving: {e}");
@@ -77,29 +110,12 @@ async fn setup(name: &str) -> Setup {
         }
     };
     Setup {
-        _dir: dir,
+        dir,
         sim,
         _agent: agent,
         grpc,
         http: format!("http://127.0.0.1:{http_port}"),
     }
-}
-
-fn start(dir: &Path, name: &str, grpc_port: u16, http_port: u16) -> AgentProcess {
-    let (g, h) = (grpc_port.to_string(), http_port.to_string());
-    AgentProcess::start(
-        dir,
-        &common::label(name),
-        &[
-            "--filedb-config",
-            "filedb.conf",
-            "--grpc-port",
-            &g,
-            "--http-port",
-            &h,
-        ],
-        "warn",
-    )
 }
 
 async fn get(c: &mut ConfiguratorServiceClient<Channel>) -> Config {
@@ -381,4 +397,115 @@ async fn rest_configuration_round_trip() {
         keys(&get(&mut s.grpc).await),
         ["config/vpp/v2/interfaces/loop2"]
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wait_done_answers_once_the_value_is_no_longer_pending() {
+    let s = setup("grpcwait").await;
+    let fib = "vpp_config: {fibs: [{phys_address: 02:00:00:00:00:01, bridge_domain: bd1, outgoing_interface: loop1, action: FORWARD, static_config: true}]}";
+    let fib_key = "config/vpp/l2/v2/fib/bd1/mac/02:00:00:00:00:01";
+    let mut waiter = s.grpc.clone();
+    let req = UpdateRequest {
+        update: Some(config(fib)),
+        wait_done: true,
+        ..Default::default()
+    };
+    let waiting = tokio::spawn(async move { waiter.update(req).await });
+
+    // Once the FIB entry is desired (and pending), give it what it waits for.
+    let mut c = s.grpc.clone();
+    let start = Instant::now();
+    while !keys(&get(&mut c).await).iter().any(|k| k == fib_key) {
+        assert!(start.elapsed() < DEADLINE, "the FIB entry was not applied");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(!waiting.is_finished(), "wait_done answered while pending");
+    c.update(UpdateRequest {
+        update: Some(config(LOOP1_BD1)),
+        ..Default::default()
+    })
+    .await
+    .unwrap_or_else(|e| panic!("update: {e}"));
+
+    let done = tokio::time::timeout(DEADLINE, waiting)
+        .await
+        .expect("wait_done answered in time")
+        .expect("task")
+        .unwrap_or_else(|e| panic!("wait_done update: {e}"))
+        .into_inner();
+    let states: Vec<(&str, &str)> = done
+        .results
+        .iter()
+        .map(|r| (r.key.as_str(), r.state.as_str()))
+        .collect();
+    assert_eq!(states, [(fib_key, "CONFIGURED")]);
+    assert!(common::fib_macs(&s.sim).contains("02:00:00:00:00:01"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unix_socket_and_tls_endpoints() {
+    // A unix socket with the configured permissions.
+    let unix = |dir: &Path| {
+        let sock = dir.join("grpc.sock");
+        (
+            format!(
+                "endpoint: {}\nnetwork: unix\npermission: 660\n",
+                sock.display()
+            ),
+            format!("unix:{}", sock.display()),
+        )
+    };
+    let mut s = setup_with("grpcunix", Some(&unix), &client::ConnectOptions::default()).await;
+    assert!(keys(&get(&mut s.grpc).await).is_empty());
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(s.dir.path().join("grpc.sock"))
+            .expect("socket")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o660);
+    }
+
+    // TLS with client certificates required (ca-files).
+    let pki = connectors::testkit::pki::TestPki::generate().expect("pki");
+    let port = free_port();
+    let conf = format!(
+        "endpoint: 127.0.0.1:{port}\ncert-file: {}\nkey-file: {}\nca-files: [\"{}\"]\n",
+        pki.server_cert.display(),
+        pki.server_key.display(),
+        pki.ca.display()
+    );
+    let tls_conf = move |_: &Path| (conf.clone(), format!("127.0.0.1:{port}"));
+    let opts = client::ConnectOptions {
+        tls: true,
+        ca_file: Some(pki.ca.clone()),
+        cert_file: Some(pki.client_cert.clone()),
+        key_file: Some(pki.client_key.clone()),
+        server_name: Some("localhost".to_owned()),
+    };
+    let mut s = setup_with("grpctls", Some(&tls_conf), &opts).await;
+    s.grpc
+        .update(UpdateRequest {
+            update: Some(config(LOOP1_BD1)),
+            ..Default::default()
+        })
+        .await
+        .unwrap_or_else(|e| panic!("update over tls: {e}"));
+    assert_eq!(keys(&get(&mut s.grpc).await), [BD1, LOOP1]);
+    // Plain text, or TLS without a client certificate, gets no answer.
+    let plain_refused = match client::connect(&format!("127.0.0.1:{port}")).await {
+        Ok(mut c) => c.get(GetRequest {}).await.is_err(),
+        Err(_) => true,
+    };
+    assert!(plain_refused, "a plain-text client was served");
+    let no_cert = client::ConnectOptions {
+        cert_file: None,
+        key_file: None,
+        ..opts.clone()
+    };
+    let refused = match client::connect_with(&format!("127.0.0.1:{port}"), &no_cert).await {
+        Ok(mut c) => c.get(GetRequest {}).await.is_err(),
+        Err(_) => true,
+    };
+    assert!(refused, "a client without a certificate was served");
 }

@@ -1,5 +1,6 @@
-//! Client helpers for agentctl and tests: connecting to the ConfiguratorService, asking for a
-//! dry run, and reading a failed transaction's outcome back from its status.
+//! Client helpers for agentctl and tests: connecting to the ConfiguratorService (TCP, TLS or a
+//! unix socket), asking for a dry run, and reading a failed transaction's outcome back from
+//! its status.
 //!
 //! ```no_run
 //! # async fn demo() -> anyhow::Result<()> {
@@ -13,23 +14,115 @@
 //! # Ok(()) }
 //! ```
 
+use std::path::PathBuf;
+
 use prost::Message;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 
 use super::DRY_RUN_HEADER;
 use super::proto::UpdateResponse;
 use super::proto::configurator_service_client::ConfiguratorServiceClient;
 
-/// Connects to `endpoint`: `host:port`, or a URL (`http://host:port`, `https://...`).
-pub async fn connect(
+/// Connects to `endpoint` (`host:port`, `http://host:port`, or `unix:/path/to.sock`) in
+/// plain text.
+pub async fn connect(endpoint: &str) -> Result<ConfiguratorServiceClient<Channel>, ClientError> {
+    connect_with(endpoint, &ConnectOptions::default()).await
+}
+
+/// TLS settings of a connection: all PEM files.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConnectOptions {
+    /// Use TLS (also implied by an `https://` endpoint or any file below).
+    pub tls: bool,
+    /// The CA the server's certificate must chain to (default: the system's roots are not
+    /// loaded, so give one).
+    pub ca_file: Option<PathBuf>,
+    /// A client certificate and key, for servers that ask for one (`ca-files` in grpc.conf).
+    pub cert_file: Option<PathBuf>,
+    pub key_file: Option<PathBuf>,
+    /// The name to verify the server's certificate against (default: the endpoint's host).
+    pub server_name: Option<String>,
+}
+
+/// Why a connection failed; the text names the endpoint or file.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("connect to {endpoint}: {source}")]
+    Connect {
+        endpoint: String,
+        source: tonic::transport::Error,
+    },
+    #[error("read {path}: {source}")]
+    File {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("tls over a unix socket ({endpoint}) is not supported")]
+    UnixTls { endpoint: String },
+}
+
+/// Connects to `endpoint` with `opts`.
+pub async fn connect_with(
     endpoint: &str,
-) -> Result<ConfiguratorServiceClient<Channel>, tonic::transport::Error> {
-    let url = if endpoint.contains("://") {
-        endpoint.to_owned()
-    } else {
-        format!("http://{endpoint}")
+    opts: &ConnectOptions,
+) -> Result<ConfiguratorServiceClient<Channel>, ClientError> {
+    let err = |source| ClientError::Connect {
+        endpoint: endpoint.to_owned(),
+        source,
     };
-    let channel = Endpoint::from_shared(url)?.connect().await?;
+    let tls = opts.tls
+        || endpoint.starts_with("https://")
+        || opts.ca_file.is_some()
+        || opts.cert_file.is_some();
+    if let Some(path) = endpoint.strip_prefix("unix:") {
+        if tls {
+            return Err(ClientError::UnixTls {
+                endpoint: endpoint.to_owned(),
+            });
+        }
+        // unix:/p and unix:///p both name /p.
+        let path = PathBuf::from(format!("/{}", path.trim_start_matches('/')));
+        // The URL is not used: every connection goes to the socket.
+        let channel = Endpoint::from_static("http://localhost")
+            .connect_with_connector(tower::service_fn(move |_: tonic::transport::Uri| {
+                let path = path.clone();
+                async move {
+                    Ok::<_, std::io::Error>(hyper_util::rt::TokioIo::new(
+                        tokio::net::UnixStream::connect(path).await?,
+                    ))
+                }
+            }))
+            .await
+            .map_err(err)?;
+        return Ok(ConfiguratorServiceClient::new(channel));
+    }
+    let url = match endpoint.split_once("://") {
+        Some(("http", rest)) if tls => format!("https://{rest}"),
+        Some(_) => endpoint.to_owned(),
+        None if tls => format!("https://{endpoint}"),
+        None => format!("http://{endpoint}"),
+    };
+    let mut ep = Endpoint::from_shared(url).map_err(err)?;
+    if tls {
+        let read = |path: &PathBuf| {
+            std::fs::read(path).map_err(|source| ClientError::File {
+                path: path.clone(),
+                source,
+            })
+        };
+        let mut cfg = ClientTlsConfig::new();
+        if let Some(ca) = &opts.ca_file {
+            cfg = cfg.ca_certificate(Certificate::from_pem(read(ca)?));
+        }
+        if let (Some(cert), Some(key)) = (&opts.cert_file, &opts.key_file) {
+            cfg = cfg.identity(Identity::from_pem(read(cert)?, read(key)?));
+        }
+        if let Some(name) = &opts.server_name {
+            cfg = cfg.domain_name(name.clone());
+        }
+        ep = ep.tls_config(cfg).map_err(err)?;
+    }
+    let channel = ep.connect().await.map_err(err)?;
     Ok(ConfiguratorServiceClient::new(channel))
 }
 

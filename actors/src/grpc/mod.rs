@@ -20,8 +20,10 @@
 //! `configurator.proto`, with the messages as `messages`' prost types; [`proto`] puts both
 //! under one path for clients.
 //!
-//! Deliberately not here: `wait_done` (accepted and ignored: the reply comes after the
-//! transaction, pending values stay pending) and netalloc's `Config` field.
+//! `wait_done`: the reply waits until no requested value is PENDING (re-checked after every
+//! transaction), or until the client's deadline (`grpc-timeout`), as in Ligato.
+//!
+//! Deliberately not here: netalloc's `Config` field.
 
 pub mod client;
 pub mod convert;
@@ -33,7 +35,8 @@ use std::sync::Arc;
 use actix::prelude::*;
 use messages::Registry;
 
-use crate::msg::{ClientTxn, QueryDump};
+use crate::msg::{ClientTxn, QueryDump, QueryValueStatus};
+use crate::scheduler::SchedulerStats;
 
 /// The generated service and client with the configurator messages, under one path:
 /// `actors::grpc::proto::configurator_service_client::ConfiguratorServiceClient`,
@@ -58,6 +61,10 @@ pub const DRY_RUN_HEADER: &str = "x-dry-run";
 pub struct GrpcState {
     pub orchestrator: Recipient<ClientTxn>,
     pub scheduler: Recipient<QueryDump>,
+    /// Value status, for `wait_done`.
+    pub status: Recipient<QueryValueStatus>,
+    /// Changes after each transaction: `wait_done` and the notification feed wake on it.
+    pub stats: tokio::sync::watch::Receiver<SchedulerStats>,
     pub registry: Arc<Registry>,
     pub notifications: Arc<notify::Notifications>,
 }
@@ -172,21 +179,23 @@ pub fn start_for(cfg: &config::GrpcConfig, agent: &crate::agent::Agent, registry
     let state = GrpcState {
         orchestrator: agent.orchestrator.clone().recipient(),
         scheduler: agent.scheduler.clone().recipient(),
+        status: agent.scheduler.clone().recipient(),
+        stats: agent.stats.clone(),
         registry,
         notifications: Arc::new(notify::Notifications::default()),
     };
-    start(cfg.clone(), state, agent.stats.clone());
+    start(cfg.clone(), state);
 }
 
 /// Starts the server and the interface-notification feed in the current actix system. A
 /// server that cannot start is logged as an error and the agent runs on without it, as the
 /// REST server.
-pub fn start(
-    cfg: config::GrpcConfig,
-    state: GrpcState,
-    stats: tokio::sync::watch::Receiver<crate::scheduler::SchedulerStats>,
-) {
-    notify::spawn_interface_feed(state.scheduler.clone(), stats, state.notifications.clone());
+pub fn start(cfg: config::GrpcConfig, state: GrpcState) {
+    notify::spawn_interface_feed(
+        state.scheduler.clone(),
+        state.stats.clone(),
+        state.notifications.clone(),
+    );
     actix_rt::spawn(async move {
         match bind(&cfg, state).await {
             Ok((server, addr)) => {

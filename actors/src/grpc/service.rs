@@ -17,7 +17,7 @@ use super::proto::{
     ItemResult, NotifyRequest, NotifyResponse, TxnOp, UpdateRequest, UpdateResponse,
 };
 use super::{DRY_RUN_HEADER, GrpcState, SOURCE};
-use crate::msg::{ClientTxn, DumpView, QueryDump, SourceId};
+use crate::msg::{ClientTxn, DumpView, QueryDump, QueryValueStatus, SourceId};
 
 /// Put or delete the values of a Config.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -171,6 +171,37 @@ impl Configurator {
         Configurator { state }
     }
 
+    /// Waits until no result is PENDING, updating their states (`wait_done`).
+    async fn wait_done(&self, resp: &mut UpdateResponse) -> Result<(), Status> {
+        let pending = kvscheduler::ValueState::Pending.as_str_name();
+        let mut stats = self.state.stats.clone();
+        loop {
+            // Marks the current stats as seen: a transaction from here on wakes us.
+            stats.borrow_and_update();
+            let mut waiting = false;
+            for r in resp.results.iter_mut().filter(|r| r.state == pending) {
+                let status = self
+                    .state
+                    .status
+                    .send(QueryValueStatus {
+                        key: Key::from(r.key.clone()),
+                    })
+                    .await
+                    .map_err(|e| Status::unavailable(format!("scheduler unavailable: {e}")))?;
+                r.state = status.value.state.as_str_name().to_owned();
+                r.error = status.value.error.clone();
+                waiting |= r.state == pending;
+            }
+            if !waiting {
+                return Ok(());
+            }
+            stats
+                .changed()
+                .await
+                .map_err(|_| Status::unavailable("the scheduler stopped"))?;
+        }
+    }
+
     async fn config_of(&self, view: DumpView) -> Result<Config, Status> {
         let pairs = match self
             .state
@@ -213,7 +244,7 @@ impl ConfiguratorService for Configurator {
         let dry = dry_run(&req);
         let req = req.into_inner();
         let config = req.update.unwrap_or_default();
-        let resp = apply(
+        let mut resp = apply(
             &self.state.orchestrator,
             &self.state.registry,
             SOURCE,
@@ -224,6 +255,9 @@ impl ConfiguratorService for Configurator {
             dry,
         )
         .await?;
+        if req.wait_done && !dry {
+            self.wait_done(&mut resp).await?;
+        }
         match failed_status(&resp) {
             Some(status) => Err(status),
             None => Ok(Response::new(resp)),
@@ -235,8 +269,9 @@ impl ConfiguratorService for Configurator {
         req: Request<DeleteRequest>,
     ) -> Result<Response<DeleteResponse>, Status> {
         let dry = dry_run(&req);
-        let config = req.into_inner().delete.unwrap_or_default();
-        let resp = apply(
+        let req = req.into_inner();
+        let config = req.delete.unwrap_or_default();
+        let mut resp = apply(
             &self.state.orchestrator,
             &self.state.registry,
             SOURCE,
@@ -245,6 +280,9 @@ impl ConfiguratorService for Configurator {
             dry,
         )
         .await?;
+        if req.wait_done && !dry {
+            self.wait_done(&mut resp).await?;
+        }
         if let Some(status) = failed_status(&resp) {
             return Err(status);
         }
