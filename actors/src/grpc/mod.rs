@@ -148,7 +148,10 @@ pub async fn bind(
                 .await
                 .map_err(|e| anyhow::anyhow!("bind {}: {e}", cfg.endpoint))?;
             let addr = listener.local_addr()?;
-            let incoming = tonic::transport::server::TcpIncoming::from(listener);
+            // No Nagle: a small response would otherwise wait for the client's delayed ACK
+            // (about 40 ms per call).
+            let incoming =
+                tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
             Ok((
                 Box::pin(router.serve_with_incoming(incoming)),
                 Bound::Tcp(addr),
