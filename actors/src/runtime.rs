@@ -127,6 +127,7 @@ pub fn run(cfg: AgentConfig, extra: Vec<Arc<dyn Descriptor>>) -> anyhow::Result<
     let system = actix::System::new();
     let vpp_handle = vpp_rt.handle().clone();
     let rest_api = api.clone();
+    let grpc_api = api.clone();
     system.block_on(async move {
         let (states, connectors) = crate::rest::ConnectorStates::new();
         spec.observers.push(states.start().recipient());
@@ -134,7 +135,7 @@ pub fn run(cfg: AgentConfig, extra: Vec<Arc<dyn Descriptor>>) -> anyhow::Result<
         let models = spec.registry.clone();
         let agent = Agent::start(spec);
         if cfg.grpc_enabled {
-            crate::grpc::start_for(&cfg.grpc.config, &agent, models.clone());
+            crate::grpc::start_for(&cfg.grpc.config, &agent, models.clone(), Some(grpc_api));
         }
         if cfg.http_enabled() {
             let state = crate::rest::RestState {

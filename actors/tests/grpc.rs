@@ -234,9 +234,46 @@ async fn configurator_service_drives_vpp() {
         .expect("a notification in time")
         .unwrap_or_else(|e| panic!("notify stream: {e}"))
         .expect("stream open");
+    use messages::proto::vpp_interfaces::interface_state::Status;
+    let state = |n: &actors::grpc::proto::NotifyResponse| match n
+        .notification
+        .as_ref()
+        .and_then(|n| n.notification.as_ref())
+    {
+        Some(actors::grpc::proto::notification::Notification::VppNotification(v)) => v
+            .interface
+            .as_ref()
+            .and_then(|i| i.state.clone())
+            .unwrap_or_default(),
+        _ => Default::default(),
+    };
+    let up = state(&first);
     assert!(first.next_idx >= 1);
-    let text = format!("{first:?}");
-    assert!(text.contains("loop1"), "{text}");
+    assert_eq!(
+        (up.name.as_str(), up.admin_status, up.oper_status),
+        ("loop1", Status::Up as i32, Status::Up as i32),
+        "{first:?}"
+    );
+    // VPP's own name and index come from VPP.
+    assert!(up.internal_name.starts_with("loop"), "{up:?}");
+
+    // A change made in VPP behind the agent's back is notified too (VPP is polled).
+    cli(
+        &s.sim,
+        &format!("set interface state {} down", up.internal_name),
+    );
+    let down = loop {
+        let n = tokio::time::timeout(DEADLINE, notes.message())
+            .await
+            .expect("a notification in time")
+            .unwrap_or_else(|e| panic!("notify stream: {e}"))
+            .expect("stream open");
+        assert_eq!(state(&n).name, "loop1", "filtered: {n:?}");
+        if state(&n).admin_status == Status::Down as i32 {
+            break n;
+        }
+    };
+    assert!(down.next_idx > first.next_idx, "{down:?}");
 
     // A failing value: ABORTED naming its key; the good one is applied, results per item.
     let bad = UpdateRequest {

@@ -7,7 +7,7 @@
 //! | Update | [`ClientTxn`] puts on the `grpc` source (`full_resync`: replaces its whole share) |
 //! | Delete | [`ClientTxn`] deletes of the keys of the given values |
 //! | Dump | the values the scheduler believes applied (its SB view), as a `Config` |
-//! | Notify | interface notifications from index `idx` on, filtered (see [`notify`]) |
+//! | Notify | interface notifications (VPP's interface state, Linux interfaces) from index `idx` on, filtered (see [`notify`]) |
 //!
 //! Update and Delete answer with the transaction's outcome in extension fields (numbers from
 //! 100; Ligato's responses are empty): `txn_seq`, a result per requested value, the operations.
@@ -67,6 +67,8 @@ pub struct GrpcState {
     pub stats: tokio::sync::watch::Receiver<SchedulerStats>,
     pub registry: Arc<Registry>,
     pub notifications: Arc<notify::Notifications>,
+    /// VPP, for interface notifications from VPP's own state (absent: from the scheduler).
+    pub vpp: Option<vpp::ApiHandle>,
 }
 
 impl std::fmt::Debug for GrpcState {
@@ -178,7 +180,12 @@ fn tls_config(cfg: &config::GrpcConfig) -> anyhow::Result<tonic::transport::Serv
 }
 
 /// [`start`] with the actors of `agent`.
-pub fn start_for(cfg: &config::GrpcConfig, agent: &crate::agent::Agent, registry: Arc<Registry>) {
+pub fn start_for(
+    cfg: &config::GrpcConfig,
+    agent: &crate::agent::Agent,
+    registry: Arc<Registry>,
+    vpp: Option<vpp::ApiHandle>,
+) {
     let state = GrpcState {
         orchestrator: agent.orchestrator.clone().recipient(),
         scheduler: agent.scheduler.clone().recipient(),
@@ -186,6 +193,7 @@ pub fn start_for(cfg: &config::GrpcConfig, agent: &crate::agent::Agent, registry
         stats: agent.stats.clone(),
         registry,
         notifications: Arc::new(notify::Notifications::default()),
+        vpp,
     };
     start(cfg.clone(), state);
 }
@@ -198,6 +206,7 @@ pub fn start(cfg: config::GrpcConfig, state: GrpcState) {
         state.scheduler.clone(),
         state.stats.clone(),
         state.notifications.clone(),
+        state.vpp.clone(),
     );
     actix_rt::spawn(async move {
         match bind(&cfg, state).await {

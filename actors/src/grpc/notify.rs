@@ -9,11 +9,14 @@
 //! (VPP or Linux) and, where the filter sets them, the same notification type and interface
 //! name.
 //!
-//! What is covered: the feed watches the interfaces the scheduler holds as applied (its SB
-//! view), re-read after every transaction: an interface created or changed (enabled, MAC,
-//! MTU) is an `UPDOWN` notification with admin and oper status from `enabled`; one removed is
-//! `UPDOWN` with status `DELETED`. VPP's own link events (`sw_interface_event`), counters and
-//! if-index/internal names are not covered.
+//! What is covered: the feed re-reads the interfaces after every transaction and every
+//! [`POLL`]. VPP interfaces come from VPP itself (`sw_interface_dump` through the VPP handler):
+//! every interface, the agent's (named by their tag) and VPP's own (`local0`), with admin and
+//! link status, MAC, link MTU, if-index and VPP's name, so a link going down outside the agent
+//! is reported too (within a poll). Without a VPP handler, and for Linux interfaces, they come
+//! from the scheduler's SB view, admin and oper status from `enabled`. A new or changed
+//! interface is an `UPDOWN` notification, a removed one `UPDOWN` with status `DELETED`. VPP's
+//! event subscription (`want_interface_events`) and counters (`COUNTERS`) are not used.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -34,6 +37,9 @@ use crate::scheduler::SchedulerStats;
 
 /// How many notifications are kept for clients that ask from an older index.
 pub const CAPACITY: usize = 1000;
+
+/// How often the interfaces are re-read when no transaction runs.
+pub const POLL: std::time::Duration = std::time::Duration::from_secs(1);
 
 struct Ring {
     items: VecDeque<(u32, Notification)>,
@@ -174,12 +180,15 @@ fn name_matches(filter: Option<&str>, name: Option<&str>) -> bool {
 }
 
 /// What of an interface a notification reports.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 struct Seen {
-    enabled: bool,
+    admin_up: bool,
+    oper_up: bool,
     kind: i32,
     phys_address: String,
     mtu: u32,
+    if_index: u32,
+    internal_name: String,
 }
 
 fn vpp_seen(v: &Value) -> Option<(String, Seen)> {
@@ -187,10 +196,12 @@ fn vpp_seen(v: &Value) -> Option<(String, Seen)> {
     Some((
         i.name.clone(),
         Seen {
-            enabled: i.enabled,
+            admin_up: i.enabled,
+            oper_up: i.enabled,
             kind: i.r#type,
             phys_address: i.phys_address.clone(),
             mtu: i.mtu,
+            ..Seen::default()
         },
     ))
 }
@@ -200,23 +211,102 @@ fn linux_seen(v: &Value) -> Option<(String, Seen)> {
     Some((
         i.name.clone(),
         Seen {
-            enabled: i.enabled,
+            admin_up: i.enabled,
+            oper_up: i.enabled,
             kind: i.r#type,
             phys_address: i.phys_address.clone(),
             mtu: i.mtu,
+            ..Seen::default()
         },
     ))
 }
 
+/// An interface as VPP reports it, named by its tag (the agent's name) or VPP's own name.
+fn vpp_details_seen(d: &vpp::api::InterfaceDetails) -> (String, Seen) {
+    use vpp_if::interface::Type;
+    let dev = d.dev_type.to_ascii_lowercase();
+    let kind = if d.sup_sw_if_index != d.sw_if_index {
+        Type::SubInterface
+    } else if dev.contains("loop") {
+        Type::SoftwareLoopback
+    } else if dev.contains("tap") || dev.contains("virtio") {
+        Type::Tap
+    } else if dev.contains("memif") {
+        Type::Memif
+    } else if dev.contains("af_packet") || dev.contains("host") {
+        Type::AfPacket
+    } else if dev.contains("vxlan") {
+        Type::VxlanTunnel
+    } else if dev.contains("dpdk") {
+        Type::Dpdk
+    } else {
+        Type::UndefinedType
+    };
+    let name = if d.tag.is_empty() {
+        d.internal_name.clone()
+    } else {
+        d.tag.clone()
+    };
+    (
+        name,
+        Seen {
+            admin_up: d.admin_up,
+            oper_up: d.link_up,
+            kind: kind as i32,
+            phys_address: d.mac.to_string(),
+            mtu: d.link_mtu,
+            if_index: d.sw_if_index,
+            internal_name: d.internal_name.clone(),
+        },
+    )
+}
+
+type DumpReply = tokio::sync::oneshot::Sender<Option<Vec<vpp::api::InterfaceDetails>>>;
+
+/// Reads VPP's interfaces on a thread of its own: the handler blocks on the VPP runtime and
+/// refuses to from inside another runtime (this actix thread, or its blocking pool). The
+/// thread ends when the returned sender is dropped.
+fn vpp_reader(api: vpp::ApiHandle) -> Option<std::sync::mpsc::Sender<DumpReply>> {
+    let (tx, rx) = std::sync::mpsc::channel::<DumpReply>();
+    let spawned = std::thread::Builder::new()
+        .name("grpc-notify-vpp".to_owned())
+        .spawn(move || {
+            for reply in rx {
+                let _ = reply.send(api.get().dump_interfaces().ok());
+            }
+        });
+    match spawned {
+        Ok(_) => Some(tx),
+        Err(e) => {
+            tracing::warn!(error = %e, "VPP interface notifications are off: no reader thread.");
+            None
+        }
+    }
+}
+
+async fn vpp_snapshot(reader: &std::sync::mpsc::Sender<DumpReply>) -> Option<Snapshot> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    reader.send(tx).ok()?;
+    let details = rx.await.ok()??;
+    Some(details.iter().map(vpp_details_seen).collect())
+}
+
+/// `[deleted, up, down]` by the interface's state.
+fn status_of<S>(up: bool, deleted: bool, [d, u, dn]: [S; 3]) -> S {
+    if deleted {
+        d
+    } else if up {
+        u
+    } else {
+        dn
+    }
+}
+
 fn vpp_notification(name: &str, seen: &Seen, deleted: bool) -> Notification {
     use vpp_if::interface_state::Status;
-    let status = if deleted {
-        Status::Deleted
-    } else if seen.enabled {
-        Status::Up
-    } else {
-        Status::Down
-    };
+    let statuses = [Status::Deleted, Status::Up, Status::Down];
+    let admin = status_of(seen.admin_up, deleted, statuses);
+    let oper = status_of(seen.oper_up, deleted, statuses);
     Notification {
         notification: Some(notification::Notification::VppNotification(
             VppNotification {
@@ -224,9 +314,11 @@ fn vpp_notification(name: &str, seen: &Seen, deleted: bool) -> Notification {
                     r#type: vpp_if::interface_notification::NotifType::Updown as i32,
                     state: Some(vpp_if::InterfaceState {
                         name: name.to_owned(),
+                        internal_name: seen.internal_name.clone(),
+                        if_index: seen.if_index,
                         r#type: seen.kind,
-                        admin_status: status as i32,
-                        oper_status: status as i32,
+                        admin_status: admin as i32,
+                        oper_status: oper as i32,
                         phys_address: seen.phys_address.clone(),
                         mtu: seen.mtu,
                         last_change: unix_now(),
@@ -240,13 +332,9 @@ fn vpp_notification(name: &str, seen: &Seen, deleted: bool) -> Notification {
 
 fn linux_notification(name: &str, seen: &Seen, deleted: bool) -> Notification {
     use linux_if::interface_state::Status;
-    let status = if deleted {
-        Status::Deleted
-    } else if seen.enabled {
-        Status::Up
-    } else {
-        Status::Down
-    };
+    let statuses = [Status::Deleted, Status::Up, Status::Down];
+    let admin = status_of(seen.admin_up, deleted, statuses);
+    let oper = status_of(seen.oper_up, deleted, statuses);
     Notification {
         notification: Some(notification::Notification::LinuxNotification(
             LinuxNotification {
@@ -255,8 +343,8 @@ fn linux_notification(name: &str, seen: &Seen, deleted: bool) -> Notification {
                     state: Some(linux_if::InterfaceState {
                         name: name.to_owned(),
                         r#type: seen.kind,
-                        admin_status: status as i32,
-                        oper_status: status as i32,
+                        admin_status: admin as i32,
+                        oper_status: oper as i32,
                         phys_address: seen.phys_address.clone(),
                         mtu: seen.mtu,
                         last_change: unix_now(),
@@ -322,21 +410,28 @@ async fn snapshot(
     )
 }
 
-/// Spawns the feed: after every transaction (a change of the scheduler's stats), re-reads the
-/// applied VPP and Linux interfaces and pushes a notification per difference. Stops with the
-/// scheduler.
+/// Spawns the feed: after every transaction (a change of the scheduler's stats) and every
+/// [`POLL`], re-reads the VPP interfaces (from VPP through `vpp`, else the scheduler's SB view)
+/// and the Linux interfaces (SB view), and pushes a notification per difference. A read that
+/// fails (VPP reconnecting) keeps the last snapshot. Stops with the scheduler.
 pub fn spawn_interface_feed(
     scheduler: Recipient<QueryDump>,
     mut stats: watch::Receiver<SchedulerStats>,
     out: Arc<Notifications>,
+    vpp_api: Option<vpp::ApiHandle>,
 ) {
     let vpp_prefix = Model::of::<vpp_if::Interface>().key_prefix().to_owned();
     let linux_prefix = Model::of::<linux_if::Interface>().key_prefix().to_owned();
+    let reader = vpp_api.and_then(vpp_reader);
     actix_rt::spawn(async move {
         let mut vpp = Snapshot::new();
         let mut linux = Snapshot::new();
         loop {
-            if let Some(now) = snapshot(&scheduler, &vpp_prefix, vpp_seen).await {
+            let vpp_now = match &reader {
+                Some(reader) => vpp_snapshot(reader).await,
+                None => snapshot(&scheduler, &vpp_prefix, vpp_seen).await,
+            };
+            if let Some(now) = vpp_now {
                 for n in diff(&vpp, &now, vpp_notification) {
                     out.push(n);
                 }
@@ -348,8 +443,11 @@ pub fn spawn_interface_feed(
                 }
                 linux = now;
             }
-            if stats.changed().await.is_err() {
-                return;
+            tokio::select! {
+                changed = stats.changed() => if changed.is_err() {
+                    return;
+                },
+                () = tokio::time::sleep(POLL) => {}
             }
         }
     });
@@ -361,10 +459,10 @@ mod tests {
 
     fn seen(enabled: bool) -> Seen {
         Seen {
-            enabled,
+            admin_up: enabled,
+            oper_up: enabled,
             kind: vpp_if::interface::Type::SoftwareLoopback as i32,
-            phys_address: String::new(),
-            mtu: 0,
+            ..Seen::default()
         }
     }
 
