@@ -17,6 +17,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build_server(true)
         .build_client(true)
         .extern_path(".ligato", "::messages::proto::ligato")
+        // Refuses unknown fields in Update/Delete requests (see actors::grpc::codec).
+        .codec_path("crate::grpc::codec::CheckedCodec")
         .compile_fds(fds)?;
     Ok(())
 }

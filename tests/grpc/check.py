@@ -115,6 +115,20 @@ def main():
         check("config/vpp/l2/v2/bridge-domain/pybad" in e.details(), f"failed update message {e.details()}")
     print("grpc check: per-item error ok")
 
+    # A model this agent does not implement (Ligato's acls, ConfigData field 20), as a client
+    # built from Ligato's full .proto files sends it: refused, nothing applied.
+    data = vpp_pb2.ConfigData(interfaces=[interface_pb2.Interface(name="pyunknown")])
+    data.ParseFromString(data.SerializeToString() + b"\xa2\x01\x00")
+    try:
+        stub.Update(cfg.UpdateRequest(update=cfg.Config(vpp_config=data)), timeout=TIMEOUT)
+        fail("an unknown model was accepted")
+    except grpc.RpcError as e:
+        check(e.code() == grpc.StatusCode.INVALID_ARGUMENT, f"unknown model code {e.code()}")
+        check("unknown field 20 of ligato.vpp.ConfigData" in e.details(), f"unknown model message {e.details()}")
+    got = stub.Get(cfg.GetRequest(), timeout=TIMEOUT).config
+    check("pyunknown" not in names(got), f"get after a refused update: {names(got)}")
+    print("grpc check: unknown model refused ok")
+
     # Delete the bridge domain and the bad one, then the interface; Get is empty again.
     stub.Delete(cfg.DeleteRequest(delete=cfg.Config(vpp_config=vpp_pb2.ConfigData(
         bridge_domains=[bd, bridge_domain_pb2.BridgeDomain(name="pybad", mac_age=300)]))), timeout=TIMEOUT)

@@ -13,8 +13,10 @@
 //! 100; Ligato's responses are empty): `txn_seq`, a result per requested value, the operations.
 //! A failed transaction is the status `ABORTED` naming the failed keys, with the encoded
 //! response as the status details. Bad input is `INVALID_ARGUMENT` naming the field, and
-//! changes nothing. Request metadata `x-dry-run: true` plans without applying
-//! (`dry_run` set, `ops` the planned operations, `txn_seq` 0).
+//! changes nothing; so is a request carrying fields this agent does not know (a model we do
+//! not implement, from a client built with Ligato's full `.proto` files; see [`codec`]).
+//! Request metadata `x-dry-run: true` plans without applying (`dry_run` set, `ops` the planned
+//! operations, `txn_seq` 0).
 //!
 //! The service's code is generated in this crate's build.rs from the `messages` crate's
 //! `configurator.proto`, with the messages as `messages`' prost types; [`proto`] puts both
@@ -26,6 +28,7 @@
 //! Deliberately not here: netalloc's `Config` field.
 
 pub mod client;
+pub mod codec;
 pub mod convert;
 pub mod notify;
 pub mod service;
