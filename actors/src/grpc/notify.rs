@@ -9,8 +9,10 @@
 //! (VPP or Linux) and, where the filter sets them, the same notification type and interface
 //! name.
 //!
-//! What is covered: the feed re-reads the interfaces after every transaction and every
-//! [`POLL`]. VPP interfaces come from VPP itself (`sw_interface_dump` through the VPP handler):
+//! What is covered: while at least one client listens, the feed re-reads the interfaces
+//! after every transaction and every [`POLL`] (with nobody listening it reads nothing, so an
+//! idle agent does not dump VPP every second; the next subscriber first gets the differences
+//! since the last read). VPP interfaces come from VPP itself (`sw_interface_dump` through the VPP handler):
 //! every interface, the agent's (named by their tag) and VPP's own (`local0`), with admin and
 //! link status, MAC, link MTU, if-index and VPP's name, so a link going down outside the agent
 //! is reported too (within a poll). Without a VPP handler, and for Linux interfaces, they come
@@ -50,6 +52,8 @@ struct Ring {
 pub struct Notifications {
     ring: Mutex<Ring>,
     live: broadcast::Sender<(u32, Notification)>,
+    /// Wakes the feed when a client subscribes.
+    subscribed: tokio::sync::Notify,
 }
 
 impl std::fmt::Debug for Notifications {
@@ -66,6 +70,7 @@ impl Default for Notifications {
                 next: 0,
             }),
             live: broadcast::channel(CAPACITY).0,
+            subscribed: tokio::sync::Notify::new(),
         }
     }
 }
@@ -107,6 +112,7 @@ impl Notifications {
                 .collect();
             (backlog, self.live.subscribe())
         };
+        self.subscribed.notify_one();
         let live = futures::stream::unfold(rx, |mut rx| async move {
             loop {
                 match rx.recv().await {
@@ -427,6 +433,18 @@ pub fn spawn_interface_feed(
         let mut vpp = Snapshot::new();
         let mut linux = Snapshot::new();
         loop {
+            // Nobody listening: skip the reads; the next subscriber gets the differences
+            // since the last read.
+            let listening = out.live.receiver_count() > 0;
+            if !listening {
+                tokio::select! {
+                    changed = stats.changed() => if changed.is_err() {
+                        return;
+                    },
+                    () = out.subscribed.notified() => {}
+                }
+                continue;
+            }
             let vpp_now = match &reader {
                 Some(reader) => vpp_snapshot(reader).await,
                 None => snapshot(&scheduler, &vpp_prefix, vpp_seen).await,
@@ -448,6 +466,7 @@ pub fn spawn_interface_feed(
                     return;
                 },
                 () = tokio::time::sleep(POLL) => {}
+                () = out.subscribed.notified() => {}
             }
         }
     });
