@@ -325,6 +325,21 @@ linuxConfig:
     }
 
     #[test]
+    fn an_empty_config_prints_as_an_empty_document() {
+        for text in [
+            config_to_yaml(registry(), &Config::default()),
+            config_to_json(registry(), &Config::default()),
+        ] {
+            let text = text.unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(text.trim(), "{}");
+            assert_eq!(
+                config_from_text(registry(), &text).unwrap_or_else(|e| panic!("{e}")),
+                Config::default()
+            );
+        }
+    }
+
+    #[test]
     fn empty_documents_are_empty_configs() {
         for text in ["", "{}", "null", "vpp_config: {}"] {
             let config = config_from_text(registry(), text).unwrap_or_else(|e| panic!("{e}"));
