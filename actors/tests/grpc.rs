@@ -441,6 +441,28 @@ async fn wait_done_answers_once_the_value_is_no_longer_pending() {
     let s = setup("grpcwait").await;
     let fib = "vpp_config: {fibs: [{phys_address: 02:00:00:00:00:01, bridge_domain: bd1, outgoing_interface: loop1, action: FORWARD, static_config: true}]}";
     let fib_key = "config/vpp/l2/v2/fib/bd1/mac/02:00:00:00:00:01";
+    // Pending past the client's deadline: the call ends with it (the value stays desired).
+    let mut req = tonic::Request::new(UpdateRequest {
+        update: Some(config(fib)),
+        wait_done: true,
+        ..Default::default()
+    });
+    req.set_timeout(Duration::from_millis(300));
+    let err = s
+        .grpc
+        .clone()
+        .update(req)
+        .await
+        .expect_err("pending past the deadline");
+    assert!(
+        matches!(
+            err.code(),
+            tonic::Code::Cancelled | tonic::Code::DeadlineExceeded
+        ),
+        "{err:?}"
+    );
+
+    // The same value again (unchanged, still pending): this call waits for it.
     let mut waiter = s.grpc.clone();
     let req = UpdateRequest {
         update: Some(config(fib)),

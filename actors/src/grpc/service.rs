@@ -171,7 +171,7 @@ impl Configurator {
         Configurator { state }
     }
 
-    /// Waits until no result is PENDING, updating their states (`wait_done`).
+    /// Waits until no requested value is PENDING, updating the results' states (`wait_done`).
     async fn wait_done(&self, resp: &mut UpdateResponse) -> Result<(), Status> {
         let pending = kvscheduler::ValueState::Pending.as_str_name();
         let mut stats = self.state.stats.clone();
@@ -179,7 +179,13 @@ impl Configurator {
             // Marks the current stats as seen: a transaction from here on wakes us.
             stats.borrow_and_update();
             let mut waiting = false;
-            for r in resp.results.iter_mut().filter(|r| r.state == pending) {
+            // Untouched values (empty state: the transaction did not change them) may be
+            // pending from before.
+            for r in resp
+                .results
+                .iter_mut()
+                .filter(|r| r.state == pending || r.state.is_empty())
+            {
                 let status = self
                     .state
                     .status
