@@ -52,7 +52,7 @@ where
     }
 }
 
-/// Decodes `U`, refusing unknown fields for the [`CHECKED`] requests.
+/// Decodes `U`, refusing unknown fields for the checked requests (Update, Delete).
 #[derive(Debug, Clone)]
 pub struct CheckedDecoder<U> {
     _pd: PhantomData<U>,
