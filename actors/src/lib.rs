@@ -7,6 +7,7 @@
 
 pub mod agent;
 pub mod connector;
+pub mod extension;
 pub mod grpc;
 pub mod linux_watch;
 pub mod msg;

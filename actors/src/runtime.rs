@@ -12,7 +12,7 @@ use std::time::Duration;
 use actix::{Actor, AsyncContext};
 use config::AgentConfig;
 use kvscheduler::{Descriptor, RetryPolicy, Scheduler, SchedulerConfig, SystemClock};
-use messages::{MicroserviceLabel, Registry};
+use messages::MicroserviceLabel;
 
 use crate::agent::{Agent, AgentSpec};
 use crate::connector::Backoff;
@@ -79,7 +79,12 @@ pub fn binapi_config(cfg: &AgentConfig) -> binapi::Config {
 /// Runs the agent until SIGINT or SIGTERM: connects to VPP first (retrying until a compatible
 /// VPP answers, as Ligato's govppmux does), then starts the actors with the VPP descriptors
 /// and `extra` descriptors registered.
-pub fn run(cfg: AgentConfig, extra: Vec<Arc<dyn Descriptor>>) -> anyhow::Result<()> {
+pub fn run(
+    cfg: AgentConfig,
+    extensions: Vec<Box<dyn crate::extension::Extension>>,
+) -> anyhow::Result<()> {
+    let registry =
+        Arc::new(crate::extension::registry_with(&extensions).map_err(anyhow::Error::msg)?);
     let vpp_rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .thread_name("vpp-io")
@@ -104,7 +109,23 @@ pub fn run(cfg: AgentConfig, extra: Vec<Arc<dyn Descriptor>>) -> anyhow::Result<
         descriptors.extend(plugin.descriptors());
         Some(plugin)
     };
-    descriptors.extend(extra);
+    let host = crate::extension::Host {
+        label: cfg.microservice_label.clone(),
+        vpp: api.clone(),
+        linux: linux.as_ref().map(|p| crate::extension::LinuxHost {
+            netlink: p.netlink().clone(),
+            watched: p.watched_namespaces().clone(),
+        }),
+    };
+    for ext in &extensions {
+        let added = ext.descriptors(&host);
+        tracing::info!(
+            extension = ext.name(),
+            descriptors = added.len(),
+            "Extension loaded."
+        );
+        descriptors.extend(added);
+    }
     let label = MicroserviceLabel::new(cfg.microservice_label.clone())?;
     let stores = crate::stores::backend_options(&cfg)
         .map_err(anyhow::Error::msg)?
@@ -113,7 +134,7 @@ pub fn run(cfg: AgentConfig, extra: Vec<Arc<dyn Descriptor>>) -> anyhow::Result<
         .collect();
     let mut spec = AgentSpec {
         label,
-        registry: Arc::new(Registry::builtin()),
+        registry,
         stores,
         scheduler: scheduler_factory(&cfg, descriptors),
         retry: Some(retry_policy(&cfg)),

@@ -162,6 +162,19 @@ impl Netlink {
         }
     }
 
+    /// Runs a custom operation with a netlink handle inside namespace `ns` and waits for its
+    /// result: for extensions that need a link kind or attribute this layer has no typed
+    /// operation for. `op` names the operation in errors (timeouts, a stopped worker).
+    pub fn run<T, F>(&self, ns: &NsRef, op: &'static str, f: F) -> Result<T, LinuxError>
+    where
+        T: Send + 'static,
+        F: FnOnce(Handle, NsRef) -> Pin<Box<dyn Future<Output = Result<T, LinuxError>>>>
+            + Send
+            + 'static,
+    {
+        self.call(ns, op, f)
+    }
+
     /// Stops the worker of `ns` (if any), so that the agent no longer pins the namespace.
     pub fn forget(&self, ns: &NsRef) {
         self.workers().remove(ns);
