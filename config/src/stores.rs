@@ -139,16 +139,24 @@ impl PluginConfig for EtcdConfig {
             field(
                 "insecure-transport",
                 "false",
-                "plain TCP even when TLS files are set",
+                "plain TCP even when TLS files are set; otherwise TLS is on when cert-file, key-file or ca-file is set (or an endpoint is https://)",
             ),
             field(
                 "insecure-skip-tls-verify",
                 "false",
-                "do not verify the server's certificate",
+                "do not verify the server's certificate (only when TLS is on; alone it does not turn TLS on, as in Ligato)",
             ),
-            field("cert-file", "\"\"", "client TLS certificate"),
-            field("key-file", "\"\"", "client TLS key"),
-            field("ca-file", "\"\"", "CA bundle to verify the server"),
+            field(
+                "cert-file",
+                "\"\"",
+                "client TLS certificate (PEM); with key-file, mutual TLS",
+            ),
+            field("key-file", "\"\"", "client TLS key (PEM)"),
+            field(
+                "ca-file",
+                "\"\"",
+                "CA bundle (PEM) to verify the server; empty: the system's roots",
+            ),
             field(
                 "auto-compact",
                 "0s",
@@ -335,15 +343,27 @@ impl PluginConfig for RedisConfig {
                 "false",
                 "allow read queries on replicas",
             ),
-            field("tls.enabled", "false", "TLS to a node client"),
+            field(
+                "tls.enabled",
+                "false",
+                "TLS (rediss) to a node client; sentinel and cluster clients are not supported",
+            ),
             field(
                 "tls.skip-verify",
                 "false",
                 "do not verify the server's certificate",
             ),
-            field("tls.cert-file", "\"\"", "client TLS certificate"),
-            field("tls.key-file", "\"\"", "client TLS key"),
-            field("tls.ca-file", "\"\"", "CA bundle to verify the server"),
+            field(
+                "tls.cert-file",
+                "\"\"",
+                "client TLS certificate (PEM); with tls.key-file, mutual TLS",
+            ),
+            field("tls.key-file", "\"\"", "client TLS key (PEM)"),
+            field(
+                "tls.ca-file",
+                "\"\"",
+                "CA bundle (PEM) to verify the server; empty: the system's roots",
+            ),
             field(
                 "max-rediects",
                 "0",

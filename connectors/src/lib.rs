@@ -24,8 +24,11 @@
 //! after a restart goes through the consumer's view (a [`Snapshot`]), which the new watch
 //! diffs against.
 //!
-//! Deliberately not here: decoding values into models, the agent-wide resync policy, actors
-//! (the connector actor lives in `actors` and is generic over [`KvBackend`]), and TLS.
+//! etcd and Redis connect over TLS when their options ask for it (rustls with ring; files read
+//! up front so errors name them, and a failed handshake is explained; see `tls.rs`).
+//!
+//! Deliberately not here: decoding values into models, the agent-wide resync policy, and actors
+//! (the connector actor lives in `actors` and is generic over [`KvBackend`]).
 
 mod backend;
 mod cache;
