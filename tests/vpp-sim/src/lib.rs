@@ -12,6 +12,7 @@ pub mod api_json;
 pub mod cli;
 pub mod ctl;
 pub mod handlers;
+pub mod kernel_tap;
 pub mod server;
 pub mod state;
 pub mod stats;

@@ -52,6 +52,9 @@ struct ServeArgs {
     /// Serve no stats segment.
     #[arg(long, conflicts_with = "stats_socket")]
     no_stats: bool,
+    /// Back every tap with a real kernel TAP device (needs root), deleted with the tap.
+    #[arg(long)]
+    kernel_taps: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -120,6 +123,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     options.fail = args.fail;
     options.latency = Duration::from_micros(args.latency);
     options.id_offset = args.id_offset;
+    options.kernel_taps = args.kernel_taps;
     if args.no_stats {
         options.stats_socket = None;
     } else if let Some(path) = args.stats_socket {

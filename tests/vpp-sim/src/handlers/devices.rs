@@ -1,7 +1,8 @@
 //! Device handlers, expanded per release: tap v2 (`devices!`), memif, af_packet and vxlan,
 //! and the newer message versions 23.06 added (`devices_v2!`: tap v3, memif v2, af_packet
 //! v2/v3, vxlan v2/v3). The kernel side is faked: a tap or af_packet host interface is
-//! assumed to exist, and no memif peer ever connects.
+//! assumed to exist, and no memif peer ever connects; with kernel taps enabled
+//! ([`crate::kernel_tap`]), a tap's host side is a real kernel device.
 //!
 //! Naming, id allocation and refusals live in the state model; this file maps fields.
 
@@ -57,6 +58,8 @@ macro_rules! devices {
             tx_ring: u16,
             flags: u32,
             host_if_name: Option<&str>,
+            host_namespace: Option<&str>,
+            host_mac: Option<api::MacAddress>,
             tag: &str,
         ) -> VppResult<u32> {
             let (rx, tx) = (tap_ring(rx_ring)?, tap_ring(tx_ring)?);
@@ -64,6 +67,23 @@ macro_rules! devices {
             let tun = flags & TAP_FLAG_TUN != 0;
             let host = host_if_name.unwrap_or("");
             let idx = ctx.vpp.tap_create(id, mac, host, tun, rx, tx)?;
+            if let Some(taps) = ctx.sys.kernel_taps.as_mut() {
+                let name = match ctx.vpp.interface(idx).map(|i| &i.kind) {
+                    Some(IfKind::Tap { host_if_name, .. }) => host_if_name.clone(),
+                    _ => String::new(),
+                };
+                let spec = $crate::kernel_tap::TapSpec {
+                    name,
+                    namespace: host_namespace.filter(|n| !n.is_empty()).map(str::to_owned),
+                    mac: host_mac.and_then(opt_mac).map(|m| m.0),
+                    tun,
+                };
+                if let Err(e) = taps.create(idx, spec) {
+                    tracing::warn!(error = %e, "Kernel tap not created; the tap is refused.");
+                    let _ = ctx.vpp.tap_delete(idx);
+                    return Err(Retval(e.retval()));
+                }
+            }
             if !tag.is_empty() {
                 ctx.vpp.set_tag(idx, tag, true)?;
             }
@@ -84,6 +104,8 @@ macro_rules! devices {
                 m.tx_ring_sz,
                 m.tap_flags.0,
                 host,
+                m.host_namespace_set.then_some(m.host_namespace.as_str()),
+                m.host_mac_addr_set.then_some(m.host_mac_addr),
                 &m.tag,
             )?;
             Ok(api::TapCreateV2Reply {
@@ -97,6 +119,9 @@ macro_rules! devices {
             m: api::TapDeleteV2,
         ) -> VppResult<api::TapDeleteV2Reply> {
             ctx.vpp.tap_delete(m.sw_if_index.0)?;
+            if let Some(taps) = ctx.sys.kernel_taps.as_mut() {
+                taps.remove(m.sw_if_index.0);
+            }
             Ok(api::TapDeleteV2Reply { retval: 0 })
         }
 
@@ -401,6 +426,8 @@ macro_rules! devices_v2 {
                 m.tx_ring_sz,
                 m.tap_flags.0,
                 host,
+                m.host_namespace_set.then_some(m.host_namespace.as_str()),
+                m.host_mac_addr_set.then_some(m.host_mac_addr),
                 &m.tag,
             )?;
             Ok(api::TapCreateV3Reply {

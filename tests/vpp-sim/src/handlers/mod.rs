@@ -52,6 +52,8 @@ pub struct System {
     pub clients: Vec<u32>,
     /// Handles whose connections must close after this request (`sockclnt_delete`).
     pub close: Vec<u32>,
+    /// The kernel devices behind taps, when the simulator makes them (`--kernel-taps`).
+    pub kernel_taps: Option<crate::kernel_tap::KernelTaps>,
 }
 
 /// Where encoded frames for the requesting connection go.

@@ -130,6 +130,7 @@ pub fn new(
             interface_events: HashMap::new(),
             clients: Vec::new(),
             close: Vec::new(),
+            kernel_taps: None,
         },
         table,
         generation: 0,
@@ -146,6 +147,11 @@ pub fn new(
 }
 
 impl MainThread {
+    /// Makes a real kernel device behind every tap from now on ([`crate::kernel_tap`]).
+    pub fn enable_kernel_taps(&mut self) {
+        self.sys.kernel_taps.get_or_insert_with(Default::default);
+    }
+
     pub async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Job>) {
         while let Some(job) = rx.recv().await {
             match job {
@@ -225,6 +231,9 @@ impl MainThread {
             let _ = conn.push.send(Push::Close);
         }
         self.vpp = Vpp::new(self.sys.release.version);
+        if let Some(taps) = self.sys.kernel_taps.as_mut() {
+            taps.clear();
+        }
         self.sys.interface_events.clear();
         self.sys.clients.clear();
         self.free.clear();

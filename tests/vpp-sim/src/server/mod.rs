@@ -39,6 +39,8 @@ pub struct Options {
     pub id_offset: u16,
     /// The stats socket ([`crate::stats`]); `None` serves no stats segment.
     pub stats_socket: Option<PathBuf>,
+    /// Make a real kernel device behind every tap ([`crate::kernel_tap`]; needs root).
+    pub kernel_taps: bool,
 }
 
 impl Options {
@@ -54,6 +56,7 @@ impl Options {
             fail: Vec::new(),
             latency: Duration::ZERO,
             id_offset: 0,
+            kernel_taps: false,
         })
     }
 }
@@ -117,7 +120,11 @@ impl Sim {
             table.check_fail(&f.name, options.release.version)?;
         }
         let faults = Faults::new(options.fail.clone());
-        let (main, thread, rx) = main_thread::new(options.release, table, faults, options.latency);
+        let (main, mut thread, rx) =
+            main_thread::new(options.release, table, faults, options.latency);
+        if options.kernel_taps {
+            thread.enable_kernel_taps();
+        }
         let stats = options.stats_socket.clone().and_then(|path| {
             let vpp = Vpp::new(options.release.version);
             match crate::stats::Segment::new(options.release.version, &vpp) {
