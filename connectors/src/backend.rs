@@ -22,7 +22,7 @@ use crate::error::{ConnectorError, Result, Store};
 use crate::etcd::{EtcdBackend, EtcdOptions};
 use crate::filedb::{FileDbBackend, FileDbOptions};
 use crate::redis::{RedisBackend, RedisOptions};
-use crate::types::{KeyValue, Snapshot, Watch};
+use crate::types::{KeyValue, Revision, Snapshot, Watch};
 
 /// One KV store. Keys are full store keys (`/vnf-agent/<label>/...`), values are bytes.
 ///
@@ -63,6 +63,26 @@ pub trait KvBackend: Send + Sync + 'static {
     /// Deletes one key (no error if it does not exist).
     fn delete(&self, key: &str) -> impl Future<Output = Result<()>> + Send;
 
+    /// Writes several keys, as one store transaction where the store has them
+    /// ([`BatchWritten::atomic`]): etcd (one `Txn`, at most etcd's `--max-txn-ops`, 128 by
+    /// default, and no key twice), Redis (`MULTI`/`EXEC`) and embedded (one redb write
+    /// transaction) are atomic; Consul and fileDB use this default, the writes one after the
+    /// other, so a failure part way leaves the earlier writes done.
+    fn write_batch(&self, ops: Vec<BatchOp>) -> impl Future<Output = Result<BatchWritten>> + Send {
+        async move {
+            for op in ops {
+                match op {
+                    BatchOp::Put { key, value } => self.put(&key, value).await?,
+                    BatchOp::Delete { key } => self.delete(&key).await?,
+                }
+            }
+            Ok(BatchWritten {
+                revision: None,
+                atomic: false,
+            })
+        }
+    }
+
     /// The content of a prefix at one revision.
     fn snapshot(&self, prefix: &str) -> impl Future<Output = Result<Snapshot>> + Send;
 
@@ -72,6 +92,39 @@ pub trait KvBackend: Send + Sync + 'static {
 
     /// Closes the backend; watches end and later calls fail with `Closed`.
     fn close(&self) -> impl Future<Output = Result<()>> + Send;
+}
+
+/// One write of a [`KvBackend::write_batch`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BatchOp {
+    Put {
+        key: String,
+        value: Bytes,
+    },
+    /// No error if the key does not exist.
+    Delete {
+        key: String,
+    },
+}
+
+impl BatchOp {
+    /// The store key written.
+    pub fn key(&self) -> &str {
+        match self {
+            BatchOp::Put { key, .. } | BatchOp::Delete { key } => key,
+        }
+    }
+}
+
+/// What the store says about a committed [`KvBackend::write_batch`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchWritten {
+    /// The revision of the commit, where the store reports one: etcd's revision of the
+    /// transaction, embedded's revision after the commit that took the batch; `None` for Redis,
+    /// Consul and fileDB.
+    pub revision: Option<Revision>,
+    /// True when the batch was one store transaction (all or nothing).
+    pub atomic: bool,
 }
 
 /// Rejects keys no store can hold.
@@ -158,6 +211,10 @@ impl KvBackend for AnyBackend {
 
     async fn delete(&self, key: &str) -> Result<()> {
         dispatch!(self, b => b.delete(key).await)
+    }
+
+    async fn write_batch(&self, ops: Vec<BatchOp>) -> Result<BatchWritten> {
+        dispatch!(self, b => b.write_batch(ops).await)
     }
 
     async fn snapshot(&self, prefix: &str) -> Result<Snapshot> {

@@ -20,7 +20,7 @@ use bytes::Bytes;
 use redb::{Database, DatabaseError, Durability, ReadableDatabase, ReadableTable, TableDefinition};
 use tokio::sync::{broadcast, oneshot};
 
-use crate::backend::{KvBackend, check_key};
+use crate::backend::{BatchOp, BatchWritten, KvBackend, check_key};
 use crate::error::{ConnectorError, Result, Store};
 use crate::hub::{BatchSender, HubMsg, spawn_local_watch};
 use crate::types::{Change, ChangeBatch, Revision, Snapshot, Watch};
@@ -63,9 +63,12 @@ enum Op {
     Delete(String),
 }
 
+/// One write or a batch ([`KvBackend::write_batch`]): all ops of a request are committed in
+/// one redb write transaction (with the other requests of its group); the reply is the
+/// revision after that commit.
 struct Request {
-    op: Op,
-    reply: oneshot::Sender<Result<()>>,
+    ops: Vec<Op>,
+    reply: oneshot::Sender<Result<Revision>>,
 }
 
 /// The embedded backend. Cheap to share behind an `Arc`; all methods take `&self`.
@@ -146,13 +149,13 @@ impl EmbeddedBackend {
         }
     }
 
-    async fn write(&self, op: Op) -> Result<()> {
+    async fn write(&self, ops: Vec<Op>) -> Result<Revision> {
         let (reply, rx) = oneshot::channel();
         {
             let guard = self.inner.writer.lock().map_err(|_| self.closed_err())?;
             let writer = guard.as_ref().ok_or_else(|| self.closed_err())?;
             writer
-                .send(Request { op, reply })
+                .send(Request { ops, reply })
                 .map_err(|_| self.closed_err())?;
         }
         rx.await.map_err(|_| self.closed_err())?
@@ -226,11 +229,11 @@ fn writer_loop(
                 Err(_) => break,
             }
         }
-        let ops: Vec<&Op> = group.iter().map(|r| &r.op).collect();
+        let ops: Vec<&Op> = group.iter().flat_map(|r| &r.ops).collect();
         match commit_group(path, db, &ops) {
             Ok(batch) => {
                 for req in group {
-                    let _ = req.reply.send(Ok(()));
+                    let _ = req.reply.send(Ok(batch.revision));
                 }
                 // No receivers is fine: nobody watches.
                 let _ = hub.send(HubMsg::Batch(Arc::new(batch)));
@@ -355,12 +358,30 @@ impl KvBackend for EmbeddedBackend {
 
     async fn put(&self, key: &str, value: Bytes) -> Result<()> {
         check_key(Store::Embedded, key)?;
-        self.write(Op::Put(key.to_owned(), value)).await
+        self.write(vec![Op::Put(key.to_owned(), value)]).await?;
+        Ok(())
     }
 
     async fn delete(&self, key: &str) -> Result<()> {
         check_key(Store::Embedded, key)?;
-        self.write(Op::Delete(key.to_owned())).await
+        self.write(vec![Op::Delete(key.to_owned())]).await?;
+        Ok(())
+    }
+
+    async fn write_batch(&self, ops: Vec<BatchOp>) -> Result<BatchWritten> {
+        let mut batch = Vec::with_capacity(ops.len());
+        for op in ops {
+            check_key(Store::Embedded, op.key())?;
+            batch.push(match op {
+                BatchOp::Put { key, value } => Op::Put(key, value),
+                BatchOp::Delete { key } => Op::Delete(key),
+            });
+        }
+        let revision = self.write(batch).await?;
+        Ok(BatchWritten {
+            revision: Some(revision),
+            atomic: true,
+        })
     }
 
     async fn snapshot(&self, prefix: &str) -> Result<Snapshot> {

@@ -45,7 +45,7 @@ pub mod testkit;
 mod tls;
 mod types;
 
-pub use backend::{AnyBackend, BackendOptions, KvBackend};
+pub use backend::{AnyBackend, BackendOptions, BatchOp, BatchWritten, KvBackend};
 pub use cache::LastSeen;
 pub use consul::{ConsulBackend, ConsulOptions};
 pub use embedded::{EmbeddedBackend, EmbeddedOptions};

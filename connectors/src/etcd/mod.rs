@@ -345,6 +345,34 @@ impl KvBackend for EtcdBackend {
         Ok(())
     }
 
+    /// One etcd `Txn` (no compare, all ops in `success`): atomic, one revision.
+    async fn write_batch(&self, ops: Vec<crate::backend::BatchOp>) -> Result<crate::BatchWritten> {
+        use crate::backend::BatchOp;
+        use etcd_client::{Txn, TxnOp};
+        self.closer.check(Store::Etcd)?;
+        let first = ops.first().map(|o| o.key().to_owned()).unwrap_or_default();
+        let mut txn_ops = Vec::with_capacity(ops.len());
+        for op in ops {
+            check_key(Store::Etcd, op.key())?;
+            txn_ops.push(match op {
+                BatchOp::Put { key, value } => TxnOp::put(key, value.to_vec(), None),
+                BatchOp::Delete { key } => TxnOp::delete(key, None),
+            });
+        }
+        let mut kv = kv_client(&self.client);
+        let resp = self
+            .timed("txn", &first, kv.txn(Txn::new().and_then(txn_ops)))
+            .await?;
+        let revision = resp
+            .header()
+            .and_then(|h| u64::try_from(h.revision()).ok())
+            .map(crate::Revision);
+        Ok(crate::BatchWritten {
+            revision,
+            atomic: true,
+        })
+    }
+
     async fn snapshot(&self, prefix: &str) -> Result<Snapshot> {
         self.closer.check(Store::Etcd)?;
         read_snapshot(&self.client, prefix, self.options.operation_timeout).await

@@ -306,6 +306,32 @@ impl KvBackend for RedisBackend {
         Ok(())
     }
 
+    /// `MULTI` ... `EXEC`: atomic; Redis has no revision to report. The watch still sees one
+    /// keyspace notification per key.
+    async fn write_batch(&self, ops: Vec<crate::backend::BatchOp>) -> Result<crate::BatchWritten> {
+        use crate::backend::BatchOp;
+        self.closer.check(Store::Redis)?;
+        let first = ops.first().map(|o| o.key().to_owned()).unwrap_or_default();
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        for op in &ops {
+            check_key(Store::Redis, op.key())?;
+            match op {
+                BatchOp::Put { key, value } => pipe.set(key, value.as_ref()).ignore(),
+                BatchOp::Delete { key } => pipe.del(key).ignore(),
+            };
+        }
+        let mut conn = self.conn.clone();
+        let () = pipe
+            .query_async(&mut conn)
+            .await
+            .map_err(|e| map_err("txn", &first, e))?;
+        Ok(crate::BatchWritten {
+            revision: None,
+            atomic: true,
+        })
+    }
+
     async fn snapshot(&self, prefix: &str) -> Result<Snapshot> {
         self.closer.check(Store::Redis)?;
         let mut conn = self.conn.clone();

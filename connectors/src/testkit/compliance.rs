@@ -1,6 +1,7 @@
 //! The compliance suite every backend passes, written once and generic over [`Harness`]:
-//! put/get/list/delete, watch from a revision, previous values, resync after a reconnect with
-//! no change lost or doubled, bad keys and values, a 1 MiB value, 10,000 keys, and close.
+//! put/get/list/delete, watch from a revision, previous values, batch writes, resync after a
+//! reconnect with no change lost or doubled, bad keys and values, a 1 MiB value, 10,000 keys,
+//! and close.
 //!
 //! Every watched change goes through [`LastSeen::apply_checked`], so a lost, replayed or
 //! doubled change fails the case where it happens. Each case works under its own sub-prefix.
@@ -238,6 +239,52 @@ pub async fn previous_values<H: Harness>(h: &mut H) -> TestResult {
     Ok(())
 }
 
+/// [`KvBackend::write_batch`]: puts and a delete arrive as written; atomic and with a revision
+/// where the store has them. fileDB is skipped: its writes go to its status file, which it does
+/// not watch.
+pub async fn write_batch<H: Harness>(h: &mut H) -> TestResult {
+    use crate::{BatchOp, Store};
+    let store = h.backend().store();
+    if store == Store::FileDb {
+        return Ok(());
+    }
+    let p = sub(h, "batch");
+    let (a, b, c) = (format!("{p}a"), format!("{p}b"), format!("{p}c"));
+    put(h, &c, json(3)).await?;
+    let mut f = start_follower(h, &p).await?;
+    f.until("c", DEADLINE, |v| v.get(&c).is_some()).await?;
+    let written = h
+        .backend()
+        .write_batch(vec![
+            BatchOp::Put {
+                key: a.clone(),
+                value: json(1),
+            },
+            BatchOp::Put {
+                key: b.clone(),
+                value: json(2),
+            },
+            BatchOp::Delete { key: c.clone() },
+        ])
+        .await?;
+    let atomic = matches!(store, Store::Etcd | Store::Redis | Store::Embedded);
+    if written.atomic != atomic {
+        return Err(format!("{store:?}: atomic {}, want {atomic}", written.atomic).into());
+    }
+    let with_revision = matches!(store, Store::Etcd | Store::Embedded);
+    if written.revision.is_some() != with_revision {
+        return Err(format!("{store:?}: revision {:?}", written.revision).into());
+    }
+    f.until("a, b put and c deleted", DEADLINE, |v| {
+        v.get(&a) == Some(&json(1)) && v.get(&b) == Some(&json(2)) && v.get(&c).is_none()
+    })
+    .await?;
+    if f.per_key.get(&a) != Some(&1) || f.per_key.get(&b) != Some(&1) {
+        return Err(format!("changes per key: {:?}", f.per_key).into());
+    }
+    Ok(())
+}
+
 /// Changes made while the backend is cut off arrive once each after it reconnects.
 pub async fn resync_after_reconnect<H: Harness>(h: &mut H) -> TestResult {
     let p = sub(h, "reconnect");
@@ -433,6 +480,7 @@ pub async fn run_all<H: Harness>(h: &mut H) -> TestResult {
     case!(put_get_list_delete);
     case!(watch_from_revision);
     case!(previous_values);
+    case!(write_batch);
     case!(resync_after_reconnect);
     case!(bad_value);
     case!(large_value);
