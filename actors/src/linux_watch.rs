@@ -8,8 +8,12 @@
 //!
 //! Events that arrive while a resync runs are coalesced into one more resync afterwards.
 
+use std::sync::Arc;
+
 use actix::prelude::*;
-use kvscheduler::Txn;
+use kvscheduler::{MetadataView, Txn};
+use messages::proto::vpp_interfaces::{Interface, interface::Link};
+use messages::value::downcast;
 use tracing::{debug, info_span, warn};
 
 use crate::msg::ApplyTxn;
@@ -68,4 +72,23 @@ impl StreamHandler<linux::WatchEvent> for LinuxWatch {
             self.resync(ctx);
         }
     }
+}
+
+/// How the Linux plugin finds the host side of a VPP TAP (TAP_TO_VPP): the VPP value's
+/// `tap.host_if_name` when set, else VPP's default host name, which is its own interface
+/// name (`tap<N>`, from the `vpp-interface` metadata).
+pub fn vpp_tap_names() -> Arc<dyn linux::VppTapNames> {
+    Arc::new(|md: &MetadataView<'_>, vpp_tap: &str| {
+        let key = linux::descriptor::vpp_interface_key(vpp_tap);
+        let named = md
+            .applied(&key)
+            .and_then(|v| downcast::<Interface>(&**v))
+            .and_then(|i| match &i.link {
+                Some(Link::Tap(t)) if !t.host_if_name.is_empty() => Some(t.host_if_name.clone()),
+                _ => None,
+            });
+        named.or_else(|| {
+            vpp::descriptors::interface_meta(md, vpp_tap).map(|m| m.internal_name.clone())
+        })
+    })
 }

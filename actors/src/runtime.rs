@@ -105,7 +105,8 @@ pub fn run(
         let plugin = linux::LinuxPlugin::new(
             linux::Netlink::new(linux::NetlinkConfig::default()),
             cfg.microservice_label.clone(),
-        );
+        )
+        .with_vpp_tap_names(crate::linux_watch::vpp_tap_names());
         descriptors.extend(plugin.descriptors());
         Some(plugin)
     };
