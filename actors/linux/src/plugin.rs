@@ -121,7 +121,7 @@ impl LinuxPlugin {
     }
 
     /// Starts the watcher of namespaces and default-namespace links; answer each event with
-    /// a downstream resync.
+    /// a downstream resync scoped to [`crate::descriptor::ALL`].
     pub fn watch(
         &self,
         interval: Duration,
