@@ -1,7 +1,8 @@
 //! The VPP configuration layer of vpp-agent-rs: a version-independent [`VppApi`] trait with one
 //! handler per VPP release ([`handler`]), [`connect`] to pick the handler that fits the VPP at
 //! the other end of a binapi client, and the kvscheduler [`descriptors`] for VPP objects
-//! (interfaces, bridge domains, L2 FIB, xconnects, VRF tables, routes, ARP entries).
+//! (interfaces, bridge domains, L2 FIB, xconnects, VRF tables, routes, ARP entries), and
+//! [`stats::StatsReader`] for interface counters from VPP's stats segment.
 //!
 //! Wiring, as the VPP actor does it:
 //!
@@ -25,6 +26,7 @@ pub mod api;
 pub mod descriptors;
 pub mod error;
 pub mod handler;
+pub mod stats;
 
 pub use api::{ApiHandle, VppApi};
 pub use error::{ErrorKind, VppError};

@@ -157,13 +157,21 @@ impl Sim {
     ) -> Result<(), SimError> {
         let (thread, rx) = self.pending.take().ok_or(SimError::Stopped)?;
         let main_task = tokio::spawn(thread.run(rx));
-        let stats_task = self.stats.clone().map(|(path, file)| {
+        let stats_task = self.stats.clone().and_then(|(path, file)| {
+            let first = match crate::stats::socket::bind(&path) {
+                Ok(fd) => fd,
+                Err(e) => {
+                    tracing::warn!(socket = %path.display(), error = %e, "stats socket not served");
+                    return None;
+                }
+            };
             let task = tokio::spawn(crate::stats::socket::serve(
                 path.clone(),
+                first,
                 file,
                 self.main.clone(),
             ));
-            (path, task)
+            Some((path, task))
         });
         let result = self.serve_socket(&mut control, &mut ready).await;
         let _ = self.main.send(Job::Stop);

@@ -55,20 +55,27 @@ pub fn send_segment(conn: impl AsFd, segment: &File) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Serves the stats socket at `path` until the task is dropped: hands out the current
-/// segment, re-creates the socket when the segment changes (a restart), and sends the main
-/// thread a heartbeat tick every second.
+/// Serves the stats socket at `path` (already bound to `first`, so it listens before the
+/// simulator reports ready) until the task is dropped: hands out the current segment,
+/// re-creates the socket when the segment changes (a restart), and sends the main thread a
+/// heartbeat tick every second.
 pub async fn serve(
     path: PathBuf,
+    first: OwnedFd,
     mut segment: watch::Receiver<Arc<File>>,
     main: mpsc::UnboundedSender<Job>,
 ) {
+    let mut first = Some(first);
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         // std's and tokio's unix listeners only wrap the fd and call accept(2), which works on a
         // SOCK_SEQPACKET socket as well; the accepted "stream" is a seqpacket connection.
-        let listener = match bind(&path).and_then(|fd| {
+        let bound = match first.take() {
+            Some(fd) => Ok(fd),
+            None => bind(&path),
+        };
+        let listener = match bound.and_then(|fd| {
             tokio::net::UnixListener::from_std(std::os::unix::net::UnixListener::from(fd))
         }) {
             Ok(l) => l,
