@@ -291,7 +291,7 @@ async fn remote_etcd(
         sim,
         "the agent applied loop2 and tap2 from etcd",
         "show interface",
-        |t| t.contains("loop") && t.contains("tap1"),
+        |t| t.contains("loop") && t.contains("tap0") && t.contains("tap1"),
     )
     .await?;
     let key = Key::from("config/vpp/v2/interfaces/loop2");
