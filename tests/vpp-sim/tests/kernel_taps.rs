@@ -1,7 +1,8 @@
 //! Kernel taps (run as root): with `kernel_taps` on, `tap_create_v2/v3` make a real kernel
 //! device under the tap's host name (VPP's `tap<N>` by default), in `host_namespace`, with
 //! `host_mac_addr`; `tap_delete_v2`, a restart and the simulator's end delete it. A name the
-//! kernel refuses makes VPP refuse the tap, and the simulated tap is not kept.
+//! kernel refuses makes VPP refuse the tap, and the simulated tap is not kept. The binary
+//! takes `--kernel-taps`, and a killed simulator leaves no device.
 //!
 //! Checked with `ip`; the namespaces are made and deleted by the test.
 
@@ -206,4 +207,41 @@ async fn without_the_option_no_device_is_made() {
     .await
     .expect("tap");
     assert!(link(&name).is_none());
+}
+
+#[tokio::test]
+async fn the_binary_flag_makes_devices_and_a_killed_simulator_leaves_none() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let socket = dir.path().join("api.sock");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vpp-sim"))
+        .arg("--socket")
+        .arg(&socket)
+        .args(["--vpp-version", "23.06", "--no-stats", "--kernel-taps"])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn vpp-sim");
+    let up = common::eventually(Duration::from_secs(10), || async { socket.exists() }).await;
+    if !up {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("vpp-sim did not create {}", socket.display());
+    }
+    let mut config = binapi::Config::new(&socket);
+    config.health_interval = None;
+    let c = binapi::Client::connect(config).await.expect("connect");
+    let name = unique("vsimb");
+    let made = c
+        .request(&api::TapCreateV2 {
+            host_if_name_set: true,
+            host_if_name: name.clone(),
+            ..Default::default()
+        })
+        .await;
+    let exists = link(&name).is_some();
+    // SIGKILL: no cleanup code runs, the kernel closes the tap's file.
+    let _ = child.kill();
+    let _ = child.wait();
+    made.expect("tap");
+    assert!(exists, "the device existed while vpp-sim ran");
+    assert!(gone(&name).await, "a killed simulator leaves no device");
 }
