@@ -210,3 +210,99 @@ impl<'c, C: Client> Request<'c, C> {
         client.commit(resync, changes, true).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+
+    use messages::proto::vpp_interfaces::Interface;
+
+    use super::*;
+
+    /// Records what reaches the transport.
+    struct Recorder {
+        registry: Registry,
+        seen: RefCell<Vec<(bool, Changes, bool)>>,
+    }
+
+    impl Client for Recorder {
+        type Report = ();
+
+        fn registry(&self) -> &Registry {
+            &self.registry
+        }
+
+        async fn commit(
+            &self,
+            resync: bool,
+            changes: Changes,
+            dry_run: bool,
+        ) -> Result<(), ClientError> {
+            self.seen.borrow_mut().push((resync, changes, dry_run));
+            Ok(())
+        }
+    }
+
+    fn iface(name: &str, mtu: u32) -> Interface {
+        Interface {
+            name: name.to_owned(),
+            mtu,
+            ..Default::default()
+        }
+    }
+
+    fn mtu(v: &Option<Value>) -> Option<u32> {
+        v.as_ref()
+            .and_then(|v| messages::value::downcast::<Interface>(&**v))
+            .map(|i| i.mtu)
+    }
+
+    #[actix_rt::test]
+    async fn one_change_per_key_the_last_wins_in_its_first_place() {
+        let c = Recorder {
+            registry: Registry::builtin(),
+            seen: RefCell::new(Vec::new()),
+        };
+        c.change()
+            .put(&iface("a", 1))
+            .put(&iface("b", 1))
+            .put(&iface("a", 2))
+            .delete(&iface("b", 0))
+            .dry_run()
+            .await
+            .expect("dry run");
+        let seen = c.seen.borrow();
+        let (resync, changes, dry_run) = &seen[0];
+        assert!(!resync && *dry_run);
+        let got: Vec<(String, Option<u32>)> = changes
+            .iter()
+            .map(|(k, v)| (k.to_string(), mtu(v)))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("config/vpp/v2/interfaces/a".to_owned(), Some(2)),
+                ("config/vpp/v2/interfaces/b".to_owned(), None)
+            ]
+        );
+    }
+
+    #[actix_rt::test]
+    async fn bad_input_never_reaches_the_transport() {
+        let c = Recorder {
+            registry: Registry::builtin(),
+            seen: RefCell::new(Vec::new()),
+        };
+        let unknown = messages::proto::ligato::kvscheduler::ValueStatus::default();
+        let e = c.change().put(&iface("a", 1)).put(&unknown).send().await;
+        assert!(matches!(e, Err(ClientError::Model(_))));
+        let e = c.change().delete_key("no/such/model").send().await;
+        assert_eq!(
+            e.err().map(|e| e.to_string()).as_deref(),
+            Some(r#"key "no/such/model" matches no registered model"#)
+        );
+        let e = c.resync().delete(&iface("a", 1)).send().await;
+        assert!(matches!(e, Err(ClientError::DeleteInResync { .. })));
+        assert!(c.seen.borrow().is_empty());
+    }
+}
