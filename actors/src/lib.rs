@@ -17,6 +17,7 @@ pub mod rest;
 pub mod runtime;
 pub mod scheduler;
 pub mod startup;
+pub mod stats_pub;
 pub mod status_pub;
 pub mod stores;
 pub mod vpp_conn;

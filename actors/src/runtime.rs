@@ -149,6 +149,7 @@ pub fn run(
     let system = actix::System::new();
     let vpp_handle = vpp_rt.handle().clone();
     let rest_api = api.clone();
+    let stats_api = api.clone();
     let grpc_api = api.clone();
     system.block_on(async move {
         let (states, connectors) = crate::rest::ConnectorStates::new();
@@ -156,6 +157,7 @@ pub fn run(
         let retry = spec.retry.unwrap_or_default();
         let models = spec.registry.clone();
         let agent = Agent::start(spec);
+        let (_stats_publisher, interface_metrics) = start_stats_publisher(&cfg, &agent, stats_api);
         if cfg.grpc_enabled {
             crate::grpc::start_for(&cfg.grpc.config, &agent, models.clone(), Some(grpc_api));
         }
@@ -167,6 +169,7 @@ pub fn run(
                 vpp: Some(rest_api),
                 retry,
                 started: std::time::SystemTime::now(),
+                interfaces: interface_metrics,
                 configurator: Some(crate::rest::configuration::ConfigClient {
                     orchestrator: agent.orchestrator.clone().recipient(),
                     registry: models,
@@ -233,6 +236,41 @@ fn start_rest(cfg: &crate::rest::ServerConfig, state: crate::rest::RestState) {
             tracing::error!(endpoint = %cfg.endpoint, error = %e, "REST server not started.");
         }
     }
+}
+
+/// Starts the stats publisher unless the telemetry plugin is disabled (or skips interfaces):
+/// interface state and counters to the first store every `polling-interval`, and to `/metrics`
+/// unless `prometheus-disabled`.
+fn start_stats_publisher(
+    cfg: &AgentConfig,
+    agent: &Agent,
+    vpp: vpp::ApiHandle,
+) -> (
+    Option<actix::Addr<crate::stats_pub::StatsPublisher>>,
+    crate::stats_pub::InterfaceMetrics,
+) {
+    let t = &cfg.telemetry.config;
+    let skipped = t.skipped.contains(&config::TelemetryMetric::Interfaces);
+    let label = MicroserviceLabel::new(cfg.microservice_label.clone());
+    let (false, false, Ok(label)) = (t.disabled, skipped, label) else {
+        tracing::info!("Interface stats are not polled (telemetry disabled).");
+        return (None, crate::stats_pub::no_metrics());
+    };
+    let (publisher, view) =
+        crate::stats_pub::StatsPublisher::new(crate::stats_pub::StatsPublisherConfig {
+            label,
+            period: t.publish_period(),
+            stats_socket: cfg.govpp.config.stats_socket_path.clone().into(),
+            vpp: Some(vpp),
+            to: agent.connectors.first().map(|(_, a)| a.clone().recipient()),
+        });
+    let addr = publisher.start();
+    let view = if t.prometheus_disabled {
+        crate::stats_pub::no_metrics()
+    } else {
+        view
+    };
+    (Some(addr), view)
 }
 
 fn tokio_stream_of<T: Send + 'static>(

@@ -15,6 +15,8 @@
 //! | `vpp_agent_failed_values` | gauge | |
 //! | `vpp_agent_connector_up` | gauge | `connector` (1 connected, 0 otherwise) |
 //! | `vpp_agent_ready` | gauge | (1 once the first resync is applied) |
+//! | `vpp_interface_{rx,tx}_{packets,bytes}_total`, `vpp_interface_{drops,punts,ip4_packets,ip6_packets,rx_no_buf,rx_miss,rx_errors,tx_errors}_total` | counter | `interface`, `internal_name`, `sw_if_index` (from the stats publisher) |
+//! | `vpp_interface_admin_up`, `vpp_interface_link_up` | gauge | same |
 //!
 //! Deliberately not here: VPP request latency, cn-infra's `service_health` family, `/log/...`.
 
@@ -162,12 +164,15 @@ pub fn render_metrics(
 }
 
 async fn metrics(state: web::Data<RestState>) -> HttpResponse {
+    let mut text = render_metrics(
+        &state.stats.borrow().clone(),
+        &state.connectors.borrow().clone(),
+    );
+    let interfaces = state.interfaces.borrow().clone();
+    crate::stats_pub::render_metrics(&interfaces, &mut text);
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(render_metrics(
-            &state.stats.borrow().clone(),
-            &state.connectors.borrow().clone(),
-        ))
+        .body(text)
 }
 
 #[derive(Deserialize)]

@@ -50,6 +50,8 @@ pub struct RestState {
     pub retry: kvscheduler::RetryPolicy,
     /// When the process started (probe bodies).
     pub started: std::time::SystemTime,
+    /// The stats publisher's latest interface samples (`/metrics`).
+    pub interfaces: crate::stats_pub::InterfaceMetrics,
     /// The orchestrator and registry for `/configuration` (absent: 500 there).
     pub configurator: Option<configuration::ConfigClient>,
 }
@@ -243,6 +245,7 @@ mod tests {
             vpp: None,
             retry: kvscheduler::RetryPolicy::default(),
             started: std::time::SystemTime::now(),
+            interfaces: crate::stats_pub::no_metrics(),
             configurator: None,
         }
     }
