@@ -186,3 +186,34 @@ fn every_rust_file_starts_with_a_module_doc() {
         "files without a leading //! doc: {missing:#?}"
     );
 }
+
+/// The workspace denies `unsafe_code`; the one module allowed to lift it is vpp-sim's kernel
+/// TAP (two ioctls, each with a `SAFETY:` comment). Any other file that allows it fails here.
+#[test]
+fn unsafe_code_only_in_the_kernel_tap_module() {
+    let root = workspace_root();
+    let mut files = Vec::new();
+    rust_files(&root, &mut files);
+    let allowed = Path::new("tests/vpp-sim/src/kernel_tap.rs");
+    // Built from parts so that this file does not match itself.
+    let needle = ["allow(", "unsafe_code)"].concat();
+    let offenders: Vec<String> = files
+        .iter()
+        .filter(|f| {
+            let text = std::fs::read_to_string(f).unwrap_or_default();
+            text.contains(&needle) && f.strip_prefix(&root).ok() != Some(allowed)
+        })
+        .map(|f| f.strip_prefix(&root).unwrap_or(f).display().to_string())
+        .collect();
+    assert!(
+        offenders.is_empty(),
+        "files that allow unsafe code: {offenders:#?}"
+    );
+    let tap = std::fs::read_to_string(root.join(allowed)).expect("kernel_tap.rs");
+    assert_eq!(
+        tap.matches("unsafe {").count(),
+        tap.matches("// SAFETY:").count(),
+        "every unsafe block in {} needs a SAFETY comment",
+        allowed.display()
+    );
+}
