@@ -6,6 +6,7 @@
 //! the descriptors). [`agent`] wires them; [`startup`] is the binary's command line.
 
 pub mod agent;
+pub mod agentctl;
 pub mod client;
 pub mod connector;
 pub mod extension;
