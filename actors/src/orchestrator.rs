@@ -293,6 +293,48 @@ impl Handler<QueryInvalid> for Orchestrator {
     }
 }
 
+/// One key that more than one source sets: who set it, and whose value is applied (the most
+/// recent change). `values_differ` is false when the sources agree (no real conflict).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedKey {
+    pub key: Key,
+    pub applied_from: SourceId,
+    pub sources: Vec<SourceId>,
+    pub values_differ: bool,
+}
+
+/// The keys set by more than one source (`GET /orchestrator/conflicts`).
+#[derive(Message, Debug)]
+#[rtype(result = "Vec<SharedKey>")]
+pub struct QueryShared;
+
+impl Handler<QueryShared> for Orchestrator {
+    type Result = MessageResult<QueryShared>;
+
+    fn handle(&mut self, _: QueryShared, _ctx: &mut Context<Self>) -> Self::Result {
+        let mut holders: BTreeMap<&Key, Vec<(&SourceId, &Entry)>> = BTreeMap::new();
+        for (source, share) in &self.shares.sources {
+            for (key, entry) in share {
+                holders.entry(key).or_default().push((source, entry));
+            }
+        }
+        let shared = holders
+            .into_iter()
+            .filter(|(_, h)| h.len() > 1)
+            .filter_map(|(key, h)| {
+                let (winner, won) = h.iter().max_by_key(|(_, e)| e.stamp)?;
+                Some(SharedKey {
+                    key: key.clone(),
+                    applied_from: (*winner).clone(),
+                    sources: h.iter().map(|(s, _)| (*s).clone()).collect(),
+                    values_differ: h.iter().any(|(_, e)| !e.value.eq_value(&*won.value)),
+                })
+            })
+            .collect();
+        MessageResult(shared)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::{Arc, Mutex};
@@ -457,6 +499,41 @@ mod tests {
         let r3 = f.client("local", false, false, vec![iface("b", 1)]).await;
         assert!(r3.seq_num > r2.seq_num);
         assert!(r3.ops().is_empty(), "{:?}", r3.brief());
+    }
+
+    #[actix_rt::test]
+    async fn keys_of_two_sources_are_reported_with_the_applied_one() {
+        let f = start();
+        f.store_change(vec![iface("a", 1), iface("same", 1), iface("s", 1)])
+            .await;
+        f.client("local", false, false, vec![iface("a", 2), iface("same", 1)])
+            .await;
+        let shared = f.orch.send(QueryShared).await.expect("mailbox");
+        let brief: Vec<(String, String, bool)> = shared
+            .iter()
+            .map(|s| {
+                (
+                    s.key.to_string(),
+                    s.applied_from.to_string(),
+                    s.values_differ,
+                )
+            })
+            .collect();
+        assert_eq!(
+            brief,
+            [
+                (key("a").to_string(), "local".to_owned(), true),
+                (key("same").to_string(), "local".to_owned(), false),
+            ]
+        );
+        assert_eq!(
+            shared[0].sources,
+            [SourceId::new("etcd"), SourceId::new("local")]
+        );
+        // The store changes it again: the store's value is applied now.
+        f.store_change(vec![iface("a", 3)]).await;
+        let shared = f.orch.send(QueryShared).await.expect("mailbox");
+        assert_eq!(shared[0].applied_from, SourceId::new("etcd"));
     }
 
     #[actix_rt::test]

@@ -173,6 +173,7 @@ pub fn run(
                 configurator: Some(crate::rest::configuration::ConfigClient {
                     orchestrator: agent.orchestrator.clone().recipient(),
                     registry: models,
+                    shared: agent.orchestrator.clone().recipient(),
                 }),
             };
             start_rest(

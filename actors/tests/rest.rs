@@ -495,3 +495,59 @@ async fn probes_answer_while_the_store_is_unreachable() {
     let (code, body) = api.get_json("/liveness").await;
     assert_eq!(code, 200, "{body}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_set_by_a_store_and_over_the_api_is_a_visible_conflict() {
+    let s = setup("conflict", None).await;
+    s.api.serving().await;
+    s.agent.resynced().await;
+    let key = "config/vpp/v2/interfaces/loop9";
+    s.store
+        .put(
+            key,
+            r#"{"name":"loop9","type":"SOFTWARE_LOOPBACK","enabled":true,"mtu":1500}"#,
+        )
+        .await;
+    poll("loop9 from etcd configured", || async {
+        let (_, body) = s.api.get(&format!("/scheduler/status?key={key}")).await;
+        body.contains("CONFIGURED").then_some(())
+    })
+    .await;
+    let (_, none) = s.api.get_json("/orchestrator/conflicts").await;
+    assert_eq!(none, serde_json::json!([]), "one source, no conflict");
+
+    // The same interface through /configuration (the grpc source), with another MTU.
+    let r = s
+        .api
+        .http
+        .put(format!("{}/configuration", s.api.base))
+        .header("content-type", "application/yaml")
+        .body("vppConfig:\n  interfaces:\n    - {name: loop9, type: SOFTWARE_LOOPBACK, enabled: true, mtu: 1400}\n")
+        .send()
+        .await
+        .expect("PUT /configuration");
+    assert_eq!(r.status().as_u16(), 200, "{:?}", r.text().await);
+    let (status, conflicts) = s.api.get_json("/orchestrator/conflicts").await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        conflicts,
+        serde_json::json!([{
+            "key": key,
+            "applied_from": "grpc",
+            "sources": ["etcd", "grpc"],
+            "values_differ": true,
+        }])
+    );
+    // The store changes it again: the most recent change wins.
+    s.store
+        .put(
+            key,
+            r#"{"name":"loop9","type":"SOFTWARE_LOOPBACK","enabled":true,"mtu":1300}"#,
+        )
+        .await;
+    poll("etcd's value applied again", || async {
+        let (_, c) = s.api.get_json("/orchestrator/conflicts").await;
+        (c[0]["applied_from"] == "etcd").then_some(())
+    })
+    .await;
+}

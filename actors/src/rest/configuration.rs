@@ -27,6 +27,8 @@ use crate::msg::{ClientTxn, DumpView, QueryDump};
 pub struct ConfigClient {
     pub orchestrator: Recipient<ClientTxn>,
     pub registry: Arc<Registry>,
+    /// Keys set by more than one source (`GET /orchestrator/conflicts`).
+    pub shared: Recipient<crate::orchestrator::QueryShared>,
 }
 
 impl std::fmt::Debug for ConfigClient {
@@ -37,7 +39,31 @@ impl std::fmt::Debug for ConfigClient {
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/configuration", web::get().to(get_configuration))
-        .route("/configuration", web::put().to(put_configuration));
+        .route("/configuration", web::put().to(put_configuration))
+        .route("/orchestrator/conflicts", web::get().to(get_conflicts));
+}
+
+/// `GET /orchestrator/conflicts`: every key that more than one northbound source sets (a
+/// store, gRPC, the local client), the source whose value is applied (the most recent change)
+/// and whether their values differ. Not in Ligato, whose orchestrator only logs the conflict.
+async fn get_conflicts(state: web::Data<RestState>) -> Result<HttpResponse, ApiError> {
+    let shared = client(&state)?
+        .shared
+        .send(crate::orchestrator::QueryShared)
+        .await
+        .map_err(|e| ApiError::internal(format!("orchestrator unavailable: {e}")))?;
+    let body: Vec<serde_json::Value> = shared
+        .into_iter()
+        .map(|s| {
+            serde_json::json!({
+                "key": s.key.as_str(),
+                "applied_from": s.applied_from.as_str(),
+                "sources": s.sources.iter().map(|x| x.as_str()).collect::<Vec<_>>(),
+                "values_differ": s.values_differ,
+            })
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(body))
 }
 
 fn client(state: &RestState) -> Result<&ConfigClient, ApiError> {
