@@ -27,6 +27,8 @@ use crate::state::Vpp;
 /// The memfd is created this large (sparse: untouched pages cost nothing) and grows by
 /// doubling if an image ever needs more.
 const INITIAL_SIZE: u64 = 8 << 20;
+/// Up to this many interfaces (and free indices) a directory change is written at once.
+const IMMEDIATE_INTERFACES: usize = 64;
 
 /// One simulated VPP's stats segment; owned by the main thread, which calls [`Segment::sync`]
 /// after each request.
@@ -37,6 +39,10 @@ pub struct Segment {
     size: u64,
     model: Model,
     epoch: u64,
+    /// A directory rewrite is due (deferred, see [`Segment::sync`]).
+    pending: bool,
+    last_rewrite: std::time::Instant,
+    last_cost: std::time::Duration,
     /// Sends the current memfd to the socket task; a new one after a restart.
     current: tokio::sync::watch::Sender<Arc<File>>,
 }
@@ -52,6 +58,9 @@ impl Segment {
             size: INITIAL_SIZE,
             model: Model::default(),
             epoch: 0,
+            pending: false,
+            last_rewrite: std::time::Instant::now(),
+            last_cost: std::time::Duration::ZERO,
             current,
         };
         seg.model.boottime = std::time::SystemTime::now()
@@ -71,22 +80,47 @@ impl Segment {
     /// interfaces came or went, the counters in place otherwise, nothing if nothing moved.
     pub fn sync(&mut self, vpp: &Vpp) {
         if unchanged(&self.model, vpp) {
+            if self.pending && self.may_rewrite() {
+                self.flush();
+            }
             return;
         }
         let next = Model {
             interfaces: interfaces(vpp),
-            ..self.model.clone()
+            heartbeat: self.model.heartbeat,
+            boottime: self.model.boottime,
         };
         let same_layout = self.model.same_layout(&next);
         self.model = next;
-        let result = if same_layout {
-            self.write_in_place()
+        if same_layout && !self.pending {
+            if let Err(e) = self.write_in_place() {
+                tracing::warn!(error = %e, "stats segment not written");
+            }
         } else {
-            self.rewrite()
-        };
-        if let Err(e) = result {
+            self.pending = true;
+            if self.may_rewrite() {
+                self.flush();
+            }
+        }
+    }
+
+    /// Whether a directory rewrite may run now. Small segments are rewritten at once, as VPP
+    /// does; a large one (thousands of interfaces, each with 17 symlinks) at most once per ten
+    /// times its last cost, so creating interfaces one by one stays linear. The heartbeat tick
+    /// flushes what waits.
+    fn may_rewrite(&self) -> bool {
+        self.model.interfaces.len() <= IMMEDIATE_INTERFACES
+            || self.last_rewrite.elapsed() >= self.last_cost * 10
+    }
+
+    fn flush(&mut self) {
+        let started = std::time::Instant::now();
+        if let Err(e) = self.rewrite() {
             tracing::warn!(error = %e, "stats segment not written");
         }
+        self.pending = false;
+        self.last_rewrite = std::time::Instant::now();
+        self.last_cost = started.elapsed();
     }
 
     /// A VPP restart: a fresh memfd (clients of the old one keep a segment nobody updates).
@@ -98,17 +132,19 @@ impl Segment {
                 self.epoch = 0;
                 self.model.heartbeat = 0;
                 self.model.interfaces = interfaces(vpp);
-                if let Err(e) = self.rewrite() {
-                    tracing::warn!(error = %e, "stats segment not written");
-                }
+                self.flush();
                 self.current.send_replace(self.file.clone());
             }
             Err(e) => tracing::warn!(error = %e, "stats segment not re-created"),
         }
     }
 
-    /// One tick of VPP's stats collector: `/sys/heartbeat` counts up, in place.
+    /// One tick of VPP's stats collector: `/sys/heartbeat` counts up, in place (and a
+    /// deferred directory rewrite runs).
     pub fn heartbeat(&mut self) {
+        if self.pending {
+            self.flush();
+        }
         self.model.heartbeat += 1;
         let v = self.model.heartbeat.to_le_bytes();
         if let Err(e) = self.file.write_all_at(&v, layout::heartbeat_offset()) {
@@ -255,5 +291,48 @@ pub fn default_socket(api: &std::path::Path) -> std::path::PathBuf {
         let mut s = api.as_os_str().to_owned();
         s.push(".stats");
         std::path::PathBuf::from(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::Mac;
+
+    fn u64_at(f: &File, at: u64) -> u64 {
+        let mut b = [0u8; 8];
+        f.read_exact_at(&mut b, at).expect("read");
+        u64::from_le_bytes(b)
+    }
+
+    /// The length of `/if/names` as a reader finds it (entry 3 of the directory).
+    fn names_len(f: &File) -> u64 {
+        assert_eq!(u64_at(f, layout::OFF_IN_PROGRESS), 0);
+        let dir = u64_at(f, 32) - layout::BASE;
+        let names = u64_at(f, dir + 3 * layout::ENTRY_LEN as u64 + 8) - layout::BASE;
+        u64_at(f, names - 8) & 0xffff_ffff
+    }
+
+    #[test]
+    fn many_interfaces_are_written_by_the_next_tick_at_the_latest() {
+        let mut vpp = Vpp::new("23.06");
+        let mut seg = Segment::new("23.06", &vpp).expect("segment");
+        let started = std::time::Instant::now();
+        for _ in 0..600 {
+            vpp.create_loopback(Mac::default()).expect("loopback");
+            seg.sync(&vpp);
+        }
+        eprintln!("600 creations synced in {:?}", started.elapsed());
+        seg.heartbeat();
+        assert!(!seg.pending);
+        let file = seg.subscribe().borrow().clone();
+        assert_eq!(names_len(&file), 601);
+        // Small segments never wait.
+        let mut small = Vpp::new("23.06");
+        let mut seg = Segment::new("23.06", &small).expect("segment");
+        small.create_loopback(Mac::default()).expect("loopback");
+        seg.sync(&small);
+        let file = seg.subscribe().borrow().clone();
+        assert_eq!(names_len(&file), 2);
     }
 }
