@@ -508,3 +508,100 @@ async fn agentctl_applies_config_over_grpc() {
         "{err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agentctl_reads_its_flags_from_the_environment_and_sends_basic_auth() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let _sim = common::sim_in(dir.path());
+    let port = free_port();
+    common::write_config(
+        dir.path(),
+        "http.conf",
+        &format!("endpoint: 127.0.0.1:{port}\nclient-basic-auth: [\"admin:secret\"]\n"),
+    );
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).expect("data dir");
+    common::write_config(
+        dir.path(),
+        "filedb.conf",
+        &format!("configuration-paths: [\"{}\"]\n", data.display()),
+    );
+    let agent = AgentProcess::start(
+        dir.path(),
+        &common::label("ctlauth"),
+        &[
+            "--filedb-config",
+            "filedb.conf",
+            "--http-config",
+            "http.conf",
+        ],
+        "warn",
+    );
+    agent.resynced().await;
+    let run = |env: &[(&str, &str)], args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_agentctl"))
+            .env_clear()
+            .envs(env.iter().copied())
+            .current_dir(dir.path())
+            .args(args)
+            .output()
+            .expect("run agentctl")
+    };
+    let port = port.to_string();
+    let deadline = std::time::Instant::now() + DEADLINE;
+    let status = loop {
+        let o = run(
+            &[
+                ("AGENT_HOST", "127.0.0.1"),
+                ("AGENTCTL_HTTP_BASIC_AUTH", "admin:secret"),
+            ],
+            &["--http-port", &port, "-o", "json", "status"],
+        );
+        if o.status.success()
+            && let Ok(v) = serde_json::from_slice::<Json>(&o.stdout)
+            && v["ready"] == true
+        {
+            break v;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "status: {}{}",
+            stdout(&o),
+            stderr(&o)
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert_eq!(status["agent"], format!("http://127.0.0.1:{port}"));
+
+    // Wrong or missing credentials: the agent's 401, named, exit 1.
+    for env in [&[("AGENTCTL_HTTP_BASIC_AUTH", "admin:wrong")][..], &[]] {
+        let (code, err) = failure(&run(env, &["--http-port", &port, "values"]));
+        assert_eq!(code, 1, "{err}");
+        assert!(err.contains("http 401"), "{err}");
+        assert!(err.contains("--http-basic-auth"), "{err}");
+    }
+    // The flag wins over the env var.
+    let o = run(
+        &[("AGENTCTL_HTTP_BASIC_AUTH", "admin:wrong")],
+        &[
+            "--http-port",
+            &port,
+            "--http-basic-auth",
+            "admin:secret",
+            "values",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    // AGENT_HOST names the agent: a host with nothing listening is reported as such.
+    let (code, err) = failure(&run(
+        &[("AGENT_HOST", "127.0.0.2")],
+        &["--http-port", &port, "status"],
+    ));
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains(&format!(
+            "cannot reach the agent at http://127.0.0.2:{port}"
+        )),
+        "{err}"
+    );
+}
