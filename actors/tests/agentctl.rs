@@ -293,6 +293,7 @@ fn report_has_every_section(s: &Setup) {
         "agent/values.txt",
         "agent/values.json",
         "agent/config-nb.yaml",
+        "agent/configuration.yaml",
         "agent/dump-cached.json",
         "agent/txn-history.txt",
         "agent/txn-history-table.txt",

@@ -1,5 +1,6 @@
 //! `agentctl report`: one `.tar.gz` with everything needed to debug an agent: versions,
-//! status, value states, the NB configuration, the dump, the transaction history (text and
+//! status, value states, the NB configuration (per key, and as the `Config` document of
+//! `GET /configuration`), the dump, the transaction history (text and
 //! JSON), the graph (Graphviz dot), metrics, VPP `show` outputs, the plugin config files
 //! agentctl was given and, with `--log FILE`, the agent's log.
 //!
@@ -129,6 +130,10 @@ pub async fn collect(ctx: &Ctx, log: Option<&Path>, progress: &Progress) -> Vec<
     add(
         "agent/config-nb.yaml",
         render(Format::Yaml, state::fetch_dump(&rest, &all, "NB").await),
+    );
+    add(
+        "agent/configuration.yaml",
+        text(rest.get_text("/configuration", &[]).await),
     );
     step("dump");
     add(
