@@ -263,7 +263,7 @@ fn start_stats_publisher(
             period: t.publish_period(),
             stats_socket: cfg.govpp.config.stats_socket_path.clone().into(),
             vpp: Some(vpp),
-            to: agent.connectors.first().map(|(_, a)| a.clone().recipient()),
+            to: publish_to(cfg, agent),
         });
     let addr = publisher.start();
     let view = if t.prometheus_disabled {
@@ -272,6 +272,27 @@ fn start_stats_publisher(
         view
     };
     (Some(addr), view)
+}
+
+/// The store interface state goes to: the first of vpp-ifplugin's `status-publishers` the agent
+/// has, or (none listed, our default where Ligato publishes nothing) the first store.
+fn publish_to(
+    cfg: &AgentConfig,
+    agent: &Agent,
+) -> Option<actix::Recipient<crate::msg::WriteKeys>> {
+    let publishers = &cfg.vpp_ifplugin.config.status_publishers;
+    let name = |p: &config::StatusPublisher| match p {
+        config::StatusPublisher::Etcd => "etcd",
+        config::StatusPublisher::Redis => "redis",
+        config::StatusPublisher::Consul => "consul",
+    };
+    agent
+        .connectors
+        .iter()
+        .find(|(source, _)| {
+            publishers.is_empty() || publishers.iter().any(|p| name(p) == source.as_str())
+        })
+        .map(|(_, a)| a.clone().recipient())
 }
 
 fn tokio_stream_of<T: Send + 'static>(

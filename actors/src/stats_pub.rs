@@ -506,7 +506,11 @@ impl Actor for StatsPublisher {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
-        tracing::info!(period = ?self.cfg.period, socket = %self.cfg.stats_socket.display(), "Stats publisher started.");
+        tracing::info!(
+            period = ?self.cfg.period,
+            socket = %self.cfg.stats_socket.display(),
+            "Stats publisher started."
+        );
         self.tick(ctx);
         ctx.run_interval(self.cfg.period, |act, ctx| act.tick(ctx));
     }

@@ -271,3 +271,53 @@ async fn a_missing_or_vanishing_stats_socket_does_not_disturb_configuration() {
     t.store.put(TAP, TAP_VALUE).await;
     eventually("tap1 in vpp-sim without stats", || sim_has(&t.sim, "tap1")).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_publishers_naming_another_store_keep_state_out_of_etcd() {
+    let s = setup("statspubs", None, "polling-interval: 1100ms\n").await;
+    write_config(
+        s.dir.path(),
+        "vpp-ifplugin.conf",
+        "status-publishers: [redis]\n",
+    );
+    s.store.put(LOOP, LOOP_VALUE).await;
+    let port = s.port.to_string();
+    let agent = AgentProcess::start(
+        s.dir.path(),
+        &s.label,
+        &[
+            "--etcd-config",
+            "etcd.conf",
+            "--telemetry-config",
+            "telemetry.conf",
+            "--vpp-ifplugin-config",
+            "vpp-ifplugin.conf",
+            "--http-port",
+            &port,
+        ],
+        "info",
+    );
+    agent.resynced().await;
+    eventually("loop1 in vpp-sim", || sim_has(&s.sim, "loop1")).await;
+    assert_eq!(cli(&s.sim, "test traffic loop0 7 700"), "");
+    // The publisher polls (the counters reach /metrics) ...
+    s.until("loop1's counters on /metrics", || async {
+        s.metrics()
+            .await
+            .lines()
+            .any(|l| {
+                l.starts_with("vpp_interface_rx_packets_total{interface=\"loop1\"")
+                    && l.ends_with(" 7")
+            })
+            .then_some(())
+    })
+    .await;
+    // ... but etcd is not one of the status publishers.
+    let all = s
+        .store
+        .backend
+        .list(&format!("{}vpp/status/", s.store.prefix))
+        .await
+        .expect("list");
+    assert!(all.is_empty(), "{all:?}");
+}
