@@ -250,6 +250,7 @@ async fn agentctl_drives_and_reads_an_agent() {
     let status = s.ok(&["status"]);
     assert!(status.contains("OK (ready)"), "{status}");
     assert!(status.contains("1 CONFIGURED"), "{status}");
+    assert!(status.contains("etcd connected"), "{status}");
     assert!(s.ok(&["metrics"]).contains("vpp_agent_ready"));
     let ready = s.json(&["metrics", "get", "vpp_agent_ready"]);
     assert_eq!(ready["samples"]["vpp_agent_ready"], 1.0, "{ready}");

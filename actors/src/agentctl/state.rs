@@ -152,35 +152,49 @@ fn field<'a>(v: &'a Json, snake: &str, camel: &str) -> &'a Json {
     if f.is_null() { &v[camel] } else { f }
 }
 
-/// The value-state table (`values`).
+/// The value-state table (`values`): a row per value, its derived values (`↳ key`) below it.
 pub fn values_table(statuses: &[Json]) -> String {
     let mut t = Table::new(["MODEL", "NAME", "STATE", "DETAILS", "LAST OP", "ERROR"]);
     for s in statuses {
-        let v = &s["value"];
-        let key = v["key"].as_str().unwrap_or("");
-        let (model, name) = model::split_key(key);
-        let details = v["details"]
+        let derived = s["derived_values"]
             .as_array()
-            .map(|d| {
-                d.iter()
-                    .filter_map(Json::as_str)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            })
-            .unwrap_or_default();
-        t.row([
-            model,
-            name,
-            v["state"].as_str().unwrap_or("NONEXISTENT").to_owned(),
-            details,
-            field(v, "last_operation", "lastOperation")
-                .as_str()
-                .unwrap_or("")
-                .to_owned(),
-            v["error"].as_str().unwrap_or("").to_owned(),
-        ]);
+            .or_else(|| s["derivedValues"].as_array())
+            .map_or(&[][..], Vec::as_slice);
+        status_row(&mut t, &s["value"], false);
+        for d in derived {
+            status_row(&mut t, d, true);
+        }
     }
     t.render()
+}
+
+fn status_row(t: &mut Table, v: &Json, derived: bool) {
+    let key = v["key"].as_str().unwrap_or("");
+    let (model, name) = if derived {
+        (String::new(), format!("\u{21b3} {key}"))
+    } else {
+        model::split_key(key)
+    };
+    let details = v["details"]
+        .as_array()
+        .map(|d| {
+            d.iter()
+                .filter_map(Json::as_str)
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default();
+    t.row([
+        model,
+        name,
+        v["state"].as_str().unwrap_or("NONEXISTENT").to_owned(),
+        details,
+        field(v, "last_operation", "lastOperation")
+            .as_str()
+            .unwrap_or("")
+            .to_owned(),
+        v["error"].as_str().unwrap_or("").to_owned(),
+    ]);
 }
 
 pub async fn values(ctx: &Ctx, m: &ArgMatches) -> Result<(), CtlError> {
@@ -210,8 +224,25 @@ pub async fn fetch_status(rest: &AgentRest) -> Result<Json, CtlError> {
         let n = states.get(state).and_then(Json::as_u64).unwrap_or(0);
         states.insert(state.to_owned(), json!(n + 1));
     }
+    // Store connections, from the agent's metrics (absent from older agents: left out).
+    let connectors: serde_json::Map<String, Json> = match rest.get_text("/metrics", &[]).await {
+        Ok(text) => super::metrics::parse(&text)
+            .get("vpp_agent_connector_up")
+            .map(|f| {
+                f.samples
+                    .iter()
+                    .filter_map(|(series, v)| {
+                        let name = series.split("connector=\"").nth(1)?.split('"').next()?;
+                        Some((name.to_owned(), json!(*v >= 1.0)))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        Err(_) => serde_json::Map::new(),
+    };
     Ok(json!({
         "agent": rest.address(),
+        "connectors": connectors,
         "ready": ready.status.is_success(),
         "version": version,
         "readiness": probe,
@@ -272,6 +303,39 @@ pub async fn status(ctx: &Ctx, _m: &ArgMatches) -> Result<(), CtlError> {
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "none".to_owned());
     t.row(["Values".to_owned(), values]);
+    if let Some(c) = doc["connectors"].as_object().filter(|c| !c.is_empty()) {
+        let stores = c
+            .iter()
+            .map(|(name, up)| format!("{name} {}", if up == true { "connected" } else { "down" }))
+            .collect::<Vec<_>>()
+            .join(", ");
+        t.row(["Stores".to_owned(), stores]);
+    }
     output::print(&t.render());
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn derived_values_follow_their_value() {
+        let statuses = vec![json!({
+            "value": {"key": "config/vpp/v2/interfaces/loop1", "state": "CONFIGURED", "last_operation": "CREATE"},
+            "derived_values": [{"key": "vpp/interface/loop1/address/static/10.0.0.1/24", "state": "PENDING", "details": ["vrf-table"]}],
+        })];
+        let table = values_table(&statuses);
+        let lines: Vec<&str> = table.lines().collect();
+        assert_eq!(lines.len(), 3, "{table}");
+        assert!(
+            lines[1].starts_with("vpp.interfaces") && lines[1].contains("CREATE"),
+            "{table}"
+        );
+        assert!(
+            lines[2].contains("\u{21b3} vpp/interface/loop1/address")
+                && lines[2].contains("vrf-table"),
+            "{table}"
+        );
+    }
 }
