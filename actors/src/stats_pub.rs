@@ -2,7 +2,8 @@
 //! ([`vpp::stats::StatsReader`]) and interface state from VPP (`sw_interface_dump`, the tag
 //! being the agent's interface name), publishes each interface's state under Ligato's key
 //! `vpp/status/v2/interface/<name>` (proto3 JSON of `ligato.vpp.interfaces.InterfaceState`,
-//! with `statistics`) to the first store, and keeps the latest sample for `/metrics`.
+//! with `statistics`) to the first of vpp-ifplugin's `status-publishers` the agent has (none
+//! listed: the first store; Ligato then publishes nothing), and keeps the latest sample for `/metrics`.
 //!
 //! | accepts | emits |
 //! |---|---|
