@@ -490,12 +490,34 @@ async fn agentctl_applies_config_over_grpc() {
     let note: Json = serde_json::from_str(&note).unwrap_or_else(|e| panic!("{e}: {note}"));
     assert!(note["next_idx"].as_u64().is_some_and(|n| n >= 1), "{note}");
 
-    // Delete over gRPC.
-    let deleted = s.ok(&["config", "delete", &update]);
-    assert!(deleted.contains("delete applied"), "{deleted}");
+    // --replace: everything set over gRPC becomes the file's content.
+    let loop2 = file(
+        "loop2.json",
+        r#"{"vpp_config":{"interfaces":[{"name":"loop2","type":"SOFTWARE_LOOPBACK"}]}}"#,
+    );
+    s.ok(&["config", "update", "--replace", &loop2]);
     let values = s.json(&["values", "vpp.interfaces"]);
     assert_eq!(state_of(&values, LOOP1), None, "{values}");
-    assert!(!cli(&s.sim, "show interface").contains("loop0"));
+    assert_eq!(
+        state_of(&values, "config/vpp/v2/interfaces/loop2").as_deref(),
+        Some("CONFIGURED"),
+        "{values}"
+    );
+
+    // Delete over gRPC.
+    let deleted = s.ok(&["config", "delete", &loop2]);
+    assert!(deleted.contains("delete applied"), "{deleted}");
+    let values = s.json(&["values", "vpp.interfaces"]);
+    assert_eq!(
+        state_of(&values, "config/vpp/v2/interfaces/loop2"),
+        None,
+        "{values}"
+    );
+    let shown = cli(&s.sim, "show interface");
+    assert!(
+        !shown.contains("loop0") && !shown.contains("loop1"),
+        "{shown}"
+    );
 
     // No gRPC server there: one line naming it, exit 1.
     let port = free_port().to_string();
