@@ -106,6 +106,8 @@ pub struct MainThread {
     event: EventEncoder,
     watchers: Vec<mpsc::UnboundedSender<Handled>>,
     stats: Option<Box<crate::stats::Segment>>,
+    /// Interfaces came or went since the stats segment was last synced.
+    stats_dirty: bool,
 }
 
 /// The main thread, not yet running: [`MainThread::run`] it on the server's runtime; it
@@ -142,6 +144,7 @@ pub fn new(
         event,
         watchers: Vec::new(),
         stats: None,
+        stats_dirty: false,
     };
     (tx, main, rx)
 }
@@ -173,7 +176,10 @@ impl MainThread {
                     reply,
                 } => {
                     let out = self.requests(reg, &payloads);
-                    self.sync_stats();
+                    // Only interfaces coming or going, and the CLI, change the segment.
+                    if std::mem::take(&mut self.stats_dirty) {
+                        self.sync_stats();
+                    }
                     let _ = reply.send(out);
                 }
                 Job::Snapshot(reply) => {
@@ -335,6 +341,8 @@ impl MainThread {
             fail,
         };
         (entry.handler)(&mut ctx, payload);
+        // The CLI (`test traffic`) moves counters.
+        self.stats_dirty |= entry.name.starts_with("cli");
         self.emit_events();
     }
 
@@ -372,6 +380,7 @@ impl MainThread {
     /// even without subscribers, so the log never grows).
     fn emit_events(&mut self) {
         let changes = self.vpp.take_interface_changes();
+        self.stats_dirty |= !changes.is_empty();
         if changes.is_empty() || self.sys.interface_events.is_empty() {
             return;
         }
