@@ -149,7 +149,7 @@ impl<B: KvBackend> ConnectorActor<B> {
         self.notify(ConnectionState::Connecting);
         let open = self.cfg.open.clone();
         let prefix = self.cfg.prefix.clone();
-        let span = info_span!("connect", connector = %self.cfg.source);
+        let span = info_span!("connector_resync", connector = %self.cfg.source);
         let fut = async move {
             let backend = open().await?;
             let snapshot = backend.snapshot(&prefix).await?;
@@ -247,7 +247,13 @@ impl<B: KvBackend> StreamHandler<WatchEvent> for ConnectorActor<B> {
         if batch.changes.is_empty() {
             return;
         }
-        let span = info_span!("store_changed", connector = %self.cfg.source, revision = batch.revision.get());
+        // The root of the change's trace: one store event, followed through every actor.
+        let span = info_span!("connector_change", connector = %self.cfg.source,
+            revision = batch.revision.get(), key = tracing::field::Empty);
+        if let [only] = batch.changes.as_slice() {
+            let key = only.key.strip_prefix(&self.cfg.prefix).unwrap_or(&only.key);
+            span.record("key", key);
+        }
         debug!(parent: &span, changes = batch.changes.len(), "Forwarding store changes.");
         let msg = StoreChanged {
             source: self.cfg.source.clone(),

@@ -21,5 +21,6 @@ pub mod startup;
 pub mod stats_pub;
 pub mod status_pub;
 pub mod stores;
+pub mod trace;
 pub mod vpp_conn;
 pub mod watcher;

@@ -51,7 +51,8 @@ pub fn scheduler_factory(
     Arc::new(move || {
         let mut s = Scheduler::new(sc.clone(), Arc::new(SystemClock));
         for d in &descriptors {
-            if let Err(e) = s.register(d.clone()) {
+            // Each dataplane operation gets a `descriptor_op` span in the transaction's trace.
+            if let Err(e) = s.register(crate::trace::traced(d.clone())) {
                 tracing::error!(error = %e, "Descriptor not registered.");
             }
         }

@@ -6,20 +6,6 @@ use std::process::ExitCode;
 use actors::startup;
 use config::Environment;
 
-/// Logs to stderr, filtered by `RUST_LOG` (default `info`); JSON lines when `LOG_FORMAT=json`.
-fn init_logging() {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    if std::env::var("LOG_FORMAT").is_ok_and(|f| f == "json") {
-        builder.json().init();
-    } else {
-        builder.init();
-    }
-}
-
 fn main() -> ExitCode {
     let env = Environment::process();
     let startup = match startup::parse(std::env::args_os(), &env) {
@@ -39,7 +25,14 @@ fn main() -> ExitCode {
     if startup.print_config {
         return ExitCode::SUCCESS;
     }
-    init_logging();
+    // Kept until the exit: dropping it flushes the OTLP exporter.
+    let _tracing = match actors::trace::init(&startup.log) {
+        Ok(guard) => guard,
+        Err(err) => {
+            eprintln!("vpp-agent: tracing: {err:#}");
+            return ExitCode::from(2);
+        }
+    };
     // The VPP and Linux descriptors are registered here once their layers are wired in;
     // until then values are scheduled and reported as UNIMPLEMENTED.
     match actors::runtime::run(startup.config, Vec::new()) {

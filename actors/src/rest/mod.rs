@@ -6,6 +6,7 @@
 //! | `/scheduler/{txn-history, key-timeline, graph-snapshot, status, dump, downstream-resync}` | [`scheduler`] |
 //! | `/info/version`, `/liveness`, `/readiness`, `/metrics`, `/vpp/command` | [`agent`] |
 //! | `/configuration` (GET, PUT) | [`configuration`] |
+//! | `/scheduler/txn-trace` | [`crate::trace::rest`] |
 //!
 //! Errors are Ligato's `{"Error":"<msg>"}` with the fitting status (400 a bad parameter, 404 an
 //! unknown transaction or key prefix, 500 anything else, including a closed scheduler mailbox).
@@ -168,6 +169,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     scheduler::routes(cfg);
     agent::routes(cfg);
     configuration::routes(cfg);
+    crate::trace::rest::routes(cfg);
 }
 
 /// Binds the server and returns it with the bound address; the caller spawns the server

@@ -322,6 +322,7 @@ impl Client {
         let ping = id_of::<ControlPing>(table)?;
         id_of::<ControlPingReply>(table)?;
         let context = shared.context();
+        record_context(context);
         let header = shared.header(context);
         let encode = |out: &mut Vec<u8>| {
             encode_frame(out, id, header, req)?;
@@ -389,6 +390,7 @@ async fn request_on<R: Request>(
     let id = id_of::<R>(table)?;
     let reply_id = id_of::<R::Reply>(table)?;
     let context = shared.context();
+    record_context(context);
     let header = shared.header(context);
     let encode = |out: &mut Vec<u8>| encode_frame(out, id, header, req);
     let payload = match call(shared, R::NAME, context, false, timeout, encode).await? {
@@ -399,6 +401,12 @@ async fn request_on<R: Request>(
         })?,
     };
     finish_reply::<R>(shared, reply_id, &payload)
+}
+
+/// Records a call's context into the current span's `context` field, when the caller's span
+/// has one (the agent's `vpp_request` span); otherwise nothing happens.
+fn record_context(context: u32) {
+    tracing::Span::current().record("context", context);
 }
 
 /// Decodes a reply payload and turns a non-zero `retval` into an error.

@@ -33,11 +33,70 @@ use crate::error::{Result, VppError};
 pub struct Conn {
     client: Client,
     rt: Handle,
+    /// The release the handler speaks, for the `vpp_version` field of request spans.
+    version: &'static str,
 }
 
 impl Conn {
     pub fn new(client: Client, rt: Handle) -> Self {
-        Conn { client, rt }
+        Conn {
+            client,
+            rt,
+            version: "unknown",
+        }
+    }
+
+    /// The same connection, its request spans labelled with `version`.
+    pub fn with_version(self, version: &'static str) -> Self {
+        Conn { version, ..self }
+    }
+
+    /// A `vpp_request` span, child of the current one (the descriptor operation on the
+    /// scheduler thread). `block_on` polls the request on this thread, but the span is put
+    /// on the future explicitly so it never depends on which thread polls it; binapi records
+    /// the request's `context` into it.
+    fn span(&self, msg: &'static str) -> tracing::Span {
+        tracing::info_span!(
+            "vpp_request",
+            msg,
+            vpp_version = self.version,
+            context = tracing::field::Empty,
+            retval = tracing::field::Empty,
+            latency_us = tracing::field::Empty,
+            error = tracing::field::Empty
+        )
+    }
+
+    /// Runs `fut` on the client's runtime inside `span`, recording latency, retval and error.
+    fn traced<T>(
+        &self,
+        msg: &'static str,
+        span: tracing::Span,
+        fut: impl std::future::Future<Output = std::result::Result<T, binapi::Error>>,
+        retval: impl FnOnce(&T) -> Option<i32>,
+    ) -> Result<T> {
+        use tracing::Instrument;
+        let started = std::time::Instant::now();
+        let res = self.rt.block_on(fut.instrument(span.clone()));
+        let latency = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        span.record("latency_us", latency);
+        let res = res.map_err(|e| VppError::from_binapi(msg, e));
+        match &res {
+            Ok(reply) => {
+                if let Some(rv) = retval(reply) {
+                    span.record("retval", rv);
+                }
+            }
+            Err(e) => {
+                if let Some(rv) = e.retval_code() {
+                    span.record("retval", rv);
+                }
+                span.record("error", tracing::field::display(e));
+            }
+        }
+        // Inside the span, so the log line's span list ends with the request.
+        span.in_scope(|| tracing::debug!("VPP request answered."));
+        res
     }
 
     pub fn client(&self) -> &Client {
@@ -54,17 +113,15 @@ impl Conn {
     /// Sends one request and waits for its reply.
     pub fn request<R: Request>(&self, req: &R) -> Result<R::Reply> {
         Self::check_thread(R::NAME)?;
-        self.rt
-            .block_on(self.client.request(req))
-            .map_err(|e| VppError::from_binapi(R::NAME, e))
+        let span = self.span(R::NAME);
+        self.traced(R::NAME, span, self.client.request(req), |r| r.retval())
     }
 
     /// Sends one dump and collects its details.
     pub fn dump<D: Dump>(&self, req: &D) -> Result<Vec<D::Details>> {
         Self::check_thread(D::NAME)?;
-        self.rt
-            .block_on(self.client.dump(req))
-            .map_err(|e| VppError::from_binapi(D::NAME, e))
+        let span = self.span(D::NAME);
+        self.traced(D::NAME, span, self.client.dump(req), |_| None)
     }
 
     /// Whether VPP's table has message `M` (for messages a release may lack at run time).
@@ -125,7 +182,9 @@ pub async fn connect(client: Client, rt: Handle) -> Result<Arc<dyn VppApi>> {
         release = entry.release.version,
         "vpp handler selected"
     );
-    Ok((entry.make)(Conn::new(client, rt)))
+    Ok((entry.make)(
+        Conn::new(client, rt).with_version(entry.release.version),
+    ))
 }
 
 #[cfg(test)]
