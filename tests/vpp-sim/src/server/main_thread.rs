@@ -205,7 +205,7 @@ impl MainThread {
                 }
                 Job::StatsTick => {
                     if let Some(seg) = &mut self.stats {
-                        seg.heartbeat();
+                        seg.heartbeat(&self.vpp);
                     }
                 }
                 Job::Stop => break,

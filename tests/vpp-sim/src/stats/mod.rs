@@ -79,10 +79,14 @@ impl Segment {
     /// Brings the segment up to date with `vpp`: a new directory under the lock if
     /// interfaces came or went, the counters in place otherwise, nothing if nothing moved.
     pub fn sync(&mut self, vpp: &Vpp) {
-        if unchanged(&self.model, vpp) {
-            if self.pending && self.may_rewrite() {
-                self.flush();
+        if self.pending {
+            // A rewrite waits: the model is read from `vpp` when it runs.
+            if self.may_rewrite(vpp) {
+                self.flush(vpp);
             }
+            return;
+        }
+        if unchanged(&self.model, vpp) {
             return;
         }
         let next = Model {
@@ -90,16 +94,15 @@ impl Segment {
             heartbeat: self.model.heartbeat,
             boottime: self.model.boottime,
         };
-        let same_layout = self.model.same_layout(&next);
-        self.model = next;
-        if same_layout && !self.pending {
+        if self.model.same_layout(&next) {
+            self.model = next;
             if let Err(e) = self.write_in_place() {
                 tracing::warn!(error = %e, "stats segment not written");
             }
         } else {
             self.pending = true;
-            if self.may_rewrite() {
-                self.flush();
+            if self.may_rewrite(vpp) {
+                self.flush(vpp);
             }
         }
     }
@@ -108,13 +111,14 @@ impl Segment {
     /// does; a large one (thousands of interfaces, each with 17 symlinks) at most once per ten
     /// times its last cost, so creating interfaces one by one stays linear. The heartbeat tick
     /// flushes what waits.
-    fn may_rewrite(&self) -> bool {
-        self.model.interfaces.len() <= IMMEDIATE_INTERFACES
+    fn may_rewrite(&self, vpp: &Vpp) -> bool {
+        vpp.ifaces.len() <= IMMEDIATE_INTERFACES
             || self.last_rewrite.elapsed() >= self.last_cost * 10
     }
 
-    fn flush(&mut self) {
+    fn flush(&mut self, vpp: &Vpp) {
         let started = std::time::Instant::now();
+        self.model.interfaces = interfaces(vpp);
         if let Err(e) = self.rewrite() {
             tracing::warn!(error = %e, "stats segment not written");
         }
@@ -131,8 +135,7 @@ impl Segment {
                 self.size = INITIAL_SIZE;
                 self.epoch = 0;
                 self.model.heartbeat = 0;
-                self.model.interfaces = interfaces(vpp);
-                self.flush();
+                self.flush(vpp);
                 self.current.send_replace(self.file.clone());
             }
             Err(e) => tracing::warn!(error = %e, "stats segment not re-created"),
@@ -141,9 +144,9 @@ impl Segment {
 
     /// One tick of VPP's stats collector: `/sys/heartbeat` counts up, in place (and a
     /// deferred directory rewrite runs).
-    pub fn heartbeat(&mut self) {
+    pub fn heartbeat(&mut self, vpp: &Vpp) {
         if self.pending {
-            self.flush();
+            self.flush(vpp);
         }
         self.model.heartbeat += 1;
         let v = self.model.heartbeat.to_le_bytes();
@@ -318,15 +321,15 @@ mod tests {
         let mut vpp = Vpp::new("23.06");
         let mut seg = Segment::new("23.06", &vpp).expect("segment");
         let started = std::time::Instant::now();
-        for _ in 0..600 {
+        for _ in 0..2000 {
             vpp.create_loopback(Mac::default()).expect("loopback");
             seg.sync(&vpp);
         }
-        eprintln!("600 creations synced in {:?}", started.elapsed());
-        seg.heartbeat();
+        eprintln!("2000 creations synced in {:?}", started.elapsed());
+        seg.heartbeat(&vpp);
         assert!(!seg.pending);
         let file = seg.subscribe().borrow().clone();
-        assert_eq!(names_len(&file), 601);
+        assert_eq!(names_len(&file), 2001);
         // Small segments never wait.
         let mut small = Vpp::new("23.06");
         let mut seg = Segment::new("23.06", &small).expect("segment");
