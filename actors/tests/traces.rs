@@ -1,7 +1,7 @@
 //! Message traces through the real `vpp-agent` binary, a real etcd and vpp-sim: one etcd put
 //! is one trace whose spans cover every actor hop in order (connector → watcher →
 //! orchestrator → scheduler transaction → descriptor operation → VPP request), read from the
-//! JSON log; `GET /scheduler/txn-trace` returns the same tree; and (feature `otlp`) the spans
+//! JSON log; `GET /scheduler/txn-trace` returns the same tree, `agentctl trace` prints it; and (feature `otlp`) the spans
 //! reach an OTLP collector double with one trace id and the same parent chain.
 //!
 //! Deliberately not here: the trace store's own bookkeeping (unit tests in `actors::trace`).
@@ -214,6 +214,38 @@ async fn one_etcd_put_is_one_trace_across_every_actor_in_order() {
         in_tree, logged,
         "the tree's VPP requests are the logged ones"
     );
+
+    // agentctl prints the same tree, indented by depth.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_agentctl"))
+        .env_clear()
+        .args([
+            "--http-port",
+            &s.port.to_string(),
+            "trace",
+            &seq.to_string(),
+        ])
+        .output()
+        .expect("run agentctl");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for (depth, hop) in HOPS.iter().enumerate() {
+        let prefix = format!("{}{hop} [", "  ".repeat(depth));
+        assert!(
+            text.lines().any(|l| l.starts_with(&prefix)),
+            "no {prefix:?} line in:\n{text}"
+        );
+    }
+    assert!(text.contains(&format!("txn_seq={seq}")), "{text}");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_agentctl"))
+        .env_clear()
+        .args(["--http-port", &s.port.to_string(), "trace", "999999"])
+        .output()
+        .expect("run agentctl");
+    assert_eq!(out.status.code(), Some(1), "an unknown transaction fails");
 
     // An unknown transaction is a 404 in Ligato's error shape; a bad seq-num a 400.
     let r = http

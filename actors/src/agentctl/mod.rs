@@ -10,6 +10,7 @@
 //! | `model list\|inspect` | [`model`] | the built-in model registry |
 //! | `vpp cli\|info` | [`vpp`] | REST `/vpp/command` |
 //! | `metrics list\|get` | [`metrics`] | REST `/metrics` |
+//! | `trace SEQ` | [`trace`] | REST `/scheduler/txn-trace` |
 //! | `report` | [`report`] | all of the above, into one `.tar.gz` |
 //!
 //! A new command group is one module with `command()` and `run()`, and one line each in
@@ -27,6 +28,7 @@ pub mod output;
 pub mod report;
 pub mod rest;
 pub mod state;
+pub mod trace;
 pub mod vpp;
 
 use std::ffi::OsString;
@@ -227,6 +229,7 @@ pub fn command() -> Command {
         .subcommand(model::command())
         .subcommand(vpp::command())
         .subcommand(metrics::command())
+        .subcommand(trace::command())
         .subcommand(report::command())
 }
 
@@ -242,6 +245,7 @@ pub async fn dispatch(ctx: &Ctx, m: &ArgMatches) -> Result<(), CtlError> {
         Some(("model", a)) => model::run(ctx, a),
         Some(("vpp", a)) => vpp::run(ctx, a).await,
         Some(("metrics", a)) => metrics::run(ctx, a).await,
+        Some(("trace", a)) => trace::run(ctx, a).await,
         Some(("report", a)) => report::run(ctx, a).await,
         Some((other, _)) => Err(CtlError::Usage(format!("unknown command {other:?}"))),
         None => Err(CtlError::Usage("a command is required".to_owned())),
