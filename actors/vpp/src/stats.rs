@@ -517,6 +517,74 @@ mod tests {
         }
     }
 
+    /// Serves `file` on a stats socket in `dir` to `n` clients, as VPP does.
+    fn serve(dir: &Path, file: std::fs::File, n: usize) -> (PathBuf, std::thread::JoinHandle<()>) {
+        let path = dir.join("stats.sock");
+        let fd = vpp_sim::stats::socket::bind(&path).expect("bind");
+        let listener = std::os::unix::net::UnixListener::from(fd);
+        listener.set_nonblocking(false).expect("blocking");
+        let t = std::thread::spawn(move || {
+            for _ in 0..n {
+                let (conn, _) = listener.accept().expect("accept");
+                vpp_sim::stats::socket::send_segment(&conn, &file).expect("send");
+            }
+        });
+        (path, t)
+    }
+
+    #[test]
+    fn a_segment_held_in_progress_is_busy_then_read_once_released() {
+        use vpp_sim::stats::layout::{self, Era, IfStats, Model};
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut lo = IfStats {
+            name: "loop0".to_owned(),
+            ..IfStats::default()
+        };
+        lo.combined[0] = (4, 400);
+        let model = Model {
+            interfaces: vec![None, Some(lo)],
+            ..Model::default()
+        };
+        let seg = dir.path().join("segment");
+        std::fs::write(&seg, layout::build(Era::Since2202, &model, 9)).expect("write");
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&seg)
+            .expect("open");
+        file.write_all_at(&1u64.to_le_bytes(), layout::OFF_IN_PROGRESS)
+            .expect("lock");
+        let writer = file.try_clone().expect("clone");
+        let (socket, server) = serve(dir.path(), file, 2);
+        let mut r = StatsReader::new(&socket);
+        let err = r.interfaces().expect_err("in progress");
+        assert_eq!(err.kind(), "busy", "{err}");
+        writer
+            .write_all_at(&0u64.to_le_bytes(), layout::OFF_IN_PROGRESS)
+            .expect("unlock");
+        let v = r.interfaces().expect("read");
+        assert_eq!(v.len(), 1, "index 0 has no name: {v:?}");
+        assert_eq!(v[0].sw_if_index, 1);
+        assert_eq!(
+            v[0].rx,
+            Combined {
+                packets: 4,
+                bytes: 400
+            }
+        );
+        server.join().expect("server");
+        // A foreign version is refused, not misread.
+        writer
+            .write_all_at(&3u64.to_le_bytes(), 0)
+            .expect("version");
+        let (socket, server) = serve(&dir.path().join(""), writer, 1);
+        let err = StatsReader::new(&socket)
+            .interfaces()
+            .expect_err("version 3");
+        assert_eq!(err.kind(), "version", "{err}");
+        server.join().expect("server");
+    }
+
     #[test]
     fn reconnects_after_a_vpp_restart_and_fails_while_vpp_is_gone() {
         let (dir, sim) = sim("23.06");
