@@ -3,7 +3,8 @@
 //! being the agent's interface name), publishes each interface's state under Ligato's key
 //! `vpp/status/v2/interface/<name>` (proto3 JSON of `ligato.vpp.interfaces.InterfaceState`,
 //! with `statistics`) to the first of vpp-ifplugin's `status-publishers` the agent has (none
-//! listed: the first store; Ligato then publishes nothing), and keeps the latest sample for `/metrics`.
+//! listed: the first store; Ligato then publishes nothing), and keeps the latest sample for
+//! `/metrics`.
 //!
 //! | accepts | emits |
 //! |---|---|
