@@ -108,12 +108,12 @@ impl Segment {
     }
 
     /// Whether a directory rewrite may run now. Small segments are rewritten at once, as VPP
-    /// does; a large one (thousands of interfaces, each with 17 symlinks) at most once per ten
+    /// does; a large one (thousands of interfaces, each with 17 symlinks) at most once per twenty
     /// times its last cost, so creating interfaces one by one stays linear. The heartbeat tick
     /// flushes what waits.
     fn may_rewrite(&self, vpp: &Vpp) -> bool {
         vpp.ifaces.len() <= IMMEDIATE_INTERFACES
-            || self.last_rewrite.elapsed() >= self.last_cost * 10
+            || self.last_rewrite.elapsed() >= self.last_cost * 20
     }
 
     fn flush(&mut self, vpp: &Vpp) {
