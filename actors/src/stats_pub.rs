@@ -28,7 +28,9 @@ use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 use bytes::Bytes;
+use messages::proto::vpp_interfaces::InterfaceState;
 use messages::proto::vpp_interfaces::interface::Type;
+use messages::proto::vpp_interfaces::interface_state::{Statistics, Status};
 use messages::{Key, MicroserviceLabel};
 use tokio::sync::watch;
 use vpp::api::InterfaceDetails;
@@ -122,56 +124,44 @@ pub fn samples(
     out
 }
 
-/// Proto3 JSON of `ligato.vpp.interfaces.InterfaceState` as Ligato writes it: original field
-/// names, enum names, 64-bit integers as strings, default values left out.
-pub fn state_json(s: &InterfaceSample) -> String {
-    fn status(up: bool) -> &'static str {
-        if up { "UP" } else { "DOWN" }
-    }
-    let mut m = serde_json::Map::new();
-    let mut put = |k: &str, v: serde_json::Value| {
-        m.insert(k.to_owned(), v);
-    };
-    put("name", s.name.clone().into());
-    if !s.internal_name.is_empty() {
-        put("internal_name", s.internal_name.clone().into());
-    }
-    if let Some(t) = s.kind.filter(|t| *t != Type::UndefinedType) {
-        put("type", t.as_str_name().into());
-    }
-    if s.sw_if_index != 0 {
-        put("if_index", s.sw_if_index.into());
-    }
-    put("admin_status", status(s.admin_up).into());
-    put("oper_status", status(s.link_up).into());
-    if !s.phys_address.is_empty() {
-        put("phys_address", s.phys_address.clone().into());
-    }
-    if s.mtu != 0 {
-        put("mtu", s.mtu.into());
-    }
+/// The `ligato.vpp.interfaces.InterfaceState` of a sample, with its `statistics`.
+pub fn state_proto(s: &InterfaceSample) -> InterfaceState {
+    let status = |up: bool| if up { Status::Up } else { Status::Down } as i32;
     let c = &s.counters;
-    let mut stats = serde_json::Map::new();
-    for (k, v) in [
-        ("in_packets", c.rx.packets),
-        ("in_bytes", c.rx.bytes),
-        ("out_packets", c.tx.packets),
-        ("out_bytes", c.tx.bytes),
-        ("drop_packets", c.drops),
-        ("punt_packets", c.punts),
-        ("ipv4_packets", c.ip4),
-        ("ipv6_packets", c.ip6),
-        ("in_nobuf_packets", c.rx_no_buf),
-        ("in_miss_packets", c.rx_miss),
-        ("in_error_packets", c.rx_error),
-        ("out_error_packets", c.tx_error),
-    ] {
-        if v != 0 {
-            stats.insert(k.to_owned(), v.to_string().into());
-        }
+    InterfaceState {
+        name: s.name.clone(),
+        internal_name: s.internal_name.clone(),
+        r#type: s.kind.unwrap_or(Type::UndefinedType) as i32,
+        if_index: s.sw_if_index,
+        admin_status: status(s.admin_up),
+        oper_status: status(s.link_up),
+        phys_address: s.phys_address.clone(),
+        mtu: s.mtu,
+        statistics: Some(Statistics {
+            in_packets: c.rx.packets,
+            in_bytes: c.rx.bytes,
+            out_packets: c.tx.packets,
+            out_bytes: c.tx.bytes,
+            drop_packets: c.drops,
+            punt_packets: c.punts,
+            ipv4_packets: c.ip4,
+            ipv6_packets: c.ip6,
+            in_nobuf_packets: c.rx_no_buf,
+            in_miss_packets: c.rx_miss,
+            in_error_packets: c.rx_error,
+            out_error_packets: c.tx_error,
+        }),
+        ..InterfaceState::default()
     }
-    put("statistics", stats.into());
-    serde_json::Value::Object(m).to_string()
+}
+
+/// Proto3 JSON of the sample's `InterfaceState` as Ligato writes it: original field names,
+/// enum names, 64-bit integers as strings, default values left out.
+pub fn state_json(s: &InterfaceSample) -> String {
+    match messages::value::to_dynamic(&state_proto(s)) {
+        Some(msg) => messages::json::encode(&msg),
+        None => String::from("{}"),
+    }
 }
 
 fn escape_label(v: &str) -> String {
