@@ -7,7 +7,10 @@
 //!   with JSON logs: every span is built, formatted and kept for `/scheduler/txn-trace`);
 //! - `debug-vpp+json`: as `info+json` plus `vpp=debug`, one JSON log line per VPP request.
 //!
-//! Puts go round-robin over the three agents (a put, then its `create_loopback` arrival in
+//! Part 1 times the CPU cost of one put's spans (the same names, targets and fields as the
+//! agent's, through [`actors::trace::layers`], the log to a sink) on one thread, which the
+//! machine's load hardly disturbs. Part 2 measures the latency:
+//! puts go round-robin over the three agents (a put, then its `create_loopback` arrival in
 //! that agent's vpp-sim, then the next agent), so drift in machine load hits all three alike.
 //! Sizes: `TRACE_BENCH_CHANGES` puts per agent (default 300). It asserts only that the runs
 //! converged; CI only compiles it. The etcd is `VPP_AGENT_TEST_ETCD` or a private one.
@@ -157,8 +160,81 @@ fn pcts(v: &[Duration]) -> (f64, f64, f64) {
     (at(50), at(99), ms(v[v.len() - 1]))
 }
 
+/// The spans (and, at debug, log lines) the agent makes for one loopback put, as it makes
+/// them: same names, targets and fields, two VPP requests.
+fn one_change(i: u64) {
+    use tracing::field::Empty;
+    let root = tracing::info_span!(target: "actors::connector", "connector_change",
+        connector = "etcd", revision = i, key = Empty);
+    root.record("key", "config/vpp/v2/interfaces/lo1");
+    let w = tracing::info_span!(target: "actors::watcher", parent: &root, "watcher_change",
+        connector = "etcd");
+    let o = tracing::info_span!(target: "actors::orchestrator", parent: &w,
+        "orchestrator_change", connector = "etcd");
+    let t = tracing::info_span!(target: "actors::scheduler", parent: &o, "scheduler_txn",
+        txn_seq = i);
+    let _t = t.enter();
+    let op = tracing::info_span!(target: "actors::trace::descriptor", "descriptor_op",
+        descriptor = "vpp-interface", op = "create", key = "config/vpp/v2/interfaces/lo1",
+        error = Empty);
+    let _op = op.enter();
+    for (n, msg) in ["create_loopback", "sw_interface_set_flags"]
+        .into_iter()
+        .enumerate()
+    {
+        let r = tracing::info_span!(target: "vpp::handler", "vpp_request", msg,
+            vpp_version = "23.06", context = Empty, retval = Empty, latency_us = Empty,
+            error = Empty);
+        r.in_scope(|| {
+            tracing::Span::current().record("context", i * 2 + n as u64);
+        });
+        r.record("latency_us", 300u64);
+        r.record("retval", 0i32);
+        r.in_scope(|| tracing::debug!(target: "vpp::handler", "VPP request answered."));
+    }
+}
+
+/// CPU time of [`one_change`] under each set-up, in µs per change (one thread, log to a sink).
+fn span_cost(rounds: u64) -> Vec<(&'static str, f64)> {
+    use tracing_subscriber::layer::SubscriberExt;
+    let setups = [
+        ("off", "off", 0),
+        ("info+json", "info", 100),
+        ("debug-vpp+json", "info,vpp=debug", 100),
+    ];
+    setups
+        .into_iter()
+        .map(|(name, filter, txn_traces)| {
+            let opts = actors::trace::LogOptions {
+                filter: filter.to_owned(),
+                format: actors::trace::LogFormat::Json,
+                txn_traces,
+                otlp: false,
+            };
+            let (layers, _guard) = actors::trace::layers(&opts, std::io::sink).expect("layers");
+            let sub = tracing_subscriber::registry().with(layers);
+            let us = tracing::subscriber::with_default(sub, || {
+                (0..rounds / 10).for_each(one_change);
+                let t0 = Instant::now();
+                (0..rounds).for_each(one_change);
+                t0.elapsed().as_secs_f64() * 1e6 / rounds as f64
+            });
+            (name, us)
+        })
+        .collect()
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
+    // Part 1: the CPU cost of one change's spans, free of the machine's scheduling noise.
+    let cost = span_cost(20_000);
+    println!(
+        "traces: CPU time of one loopback put's spans and log lines (20000 rounds, one thread)"
+    );
+    for (name, us) in &cost {
+        println!("  {name:<15} {us:.2} µs per change");
+    }
+
     let n: usize = std::env::var("TRACE_BENCH_CHANGES")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -187,6 +263,7 @@ async fn main() {
     for a in &agents {
         a.resynced().await;
     }
+    // Part 2: put -> VPP latency of three agents, round-robin.
     let started = Instant::now();
     for i in 0..n {
         // Rotate who goes first, so no agent always follows the same one.
@@ -212,6 +289,12 @@ async fn main() {
             (p50 / off50 - 1.0) * 100.0,
             (p99 / off99 - 1.0) * 100.0,
             a.log_lines.load(Ordering::Relaxed),
+        );
+    }
+    for (name, us) in &cost[1..] {
+        println!(
+            "  {name}: span CPU time per change is {:.1}% of the off agent's p50",
+            us / 1e3 / off50 * 100.0
         );
     }
 }

@@ -134,21 +134,38 @@ pub struct TracingGuard {
     otlp: Option<otlp::Exporter>,
 }
 
-/// Installs the process-wide subscriber described by `opts` and makes its trace store the
-/// global one. Errors: an invalid filter, or an OTLP exporter that cannot be built.
+/// Installs the process-wide subscriber described by `opts` (the log on stderr) and makes its
+/// trace store the global one. Errors: an invalid filter, or an OTLP exporter that cannot be
+/// built.
 pub fn init(opts: &LogOptions) -> anyhow::Result<TracingGuard> {
+    let (layers, guard) = layers(opts, std::io::stderr)?;
+    tracing_subscriber::registry().with(layers).try_init()?;
+    #[cfg(not(feature = "otlp"))]
+    if opts.otlp {
+        tracing::warn!(
+            "OTEL_EXPORTER_OTLP_ENDPOINT is set but this build has no otlp feature; spans are not exported."
+        );
+    }
+    Ok(guard)
+}
+
+/// One layer of the subscriber [`init`] installs.
+pub type BoxedLayer = Box<dyn Layer<Registry> + Send + Sync>;
+
+/// The layers [`init`] installs, the log written to `writer` (benchmarks use a sink).
+pub fn layers<W>(opts: &LogOptions, writer: W) -> anyhow::Result<(Vec<BoxedLayer>, TracingGuard)>
+where
+    W: for<'w> fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
     let filter = EnvFilter::try_new(&opts.filter)?;
-    let mut layers: Vec<Box<dyn Layer<Registry> + Send + Sync>> = Vec::new();
+    let mut layers: Vec<BoxedLayer> = Vec::new();
     layers.push(match opts.format {
-        LogFormat::Text => fmt::layer()
-            .with_writer(std::io::stderr)
-            .with_filter(filter)
-            .boxed(),
+        LogFormat::Text => fmt::layer().with_writer(writer).with_filter(filter).boxed(),
         LogFormat::Json => fmt::layer()
             .json()
             .with_current_span(true)
             .with_span_list(true)
-            .with_writer(std::io::stderr)
+            .with_writer(writer)
             .with_filter(filter)
             .boxed(),
     });
@@ -165,14 +182,7 @@ pub fn init(opts: &LogOptions) -> anyhow::Result<TracingGuard> {
         guard.otlp = Some(exporter);
         layers.push(layer);
     }
-    tracing_subscriber::registry().with(layers).try_init()?;
-    #[cfg(not(feature = "otlp"))]
-    if opts.otlp {
-        tracing::warn!(
-            "OTEL_EXPORTER_OTLP_ENDPOINT is set but this build has no otlp feature; spans are not exported."
-        );
-    }
-    Ok(guard)
+    Ok((layers, guard))
 }
 
 /// Whether the standard OTLP env asks for trace export.

@@ -10,8 +10,8 @@ use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_otlp::SpanExporter;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::SdkTracerProvider;
+use tracing_subscriber::Layer;
 use tracing_subscriber::filter::Targets;
-use tracing_subscriber::{Layer, Registry};
 
 /// The tracer provider; flushed and shut down when dropped.
 #[derive(Debug)]
@@ -26,9 +26,7 @@ impl Drop for Exporter {
 }
 
 /// The exporter and the layer feeding it spans of `targets`.
-pub(super) fn build(
-    targets: Targets,
-) -> anyhow::Result<(Exporter, Box<dyn Layer<Registry> + Send + Sync>)> {
+pub(super) fn build(targets: Targets) -> anyhow::Result<(Exporter, super::BoxedLayer)> {
     let exporter = SpanExporter::builder().with_http().build()?;
     let mut resource = Resource::builder();
     if std::env::var_os("OTEL_SERVICE_NAME").is_none() {
