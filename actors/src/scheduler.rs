@@ -280,6 +280,18 @@ impl Handler<RunDueRetries> for SchedulerActor {
         if self.stopping {
             return MessageResult((Vec::new(), None));
         }
+        // Retries due now get a trace of their own (root span), numbered by the first retry
+        // transaction; the idle ticks in between make no span.
+        let due = self
+            .core
+            .next_retry_due()
+            .is_some_and(|d| d <= SystemTime::now());
+        let span = if due {
+            info_span!("scheduler_retry", txn_seq = self.core.next_seq_num())
+        } else {
+            tracing::Span::none()
+        };
+        let _enter = span.enter();
         let reports = self.core.run_due_retries();
         self.report_status(&reports);
         self.publish_stats(&reports);

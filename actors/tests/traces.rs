@@ -271,6 +271,77 @@ async fn one_etcd_put_is_one_trace_across_every_actor_in_order() {
     s.store.del(TAP).await;
 }
 
+/// The traces of transactions 0 to 19 the agent keeps, polled until `done` holds for them.
+async fn kept_traces(port: u16, done: impl Fn(&[(u64, Json)]) -> bool) -> Vec<(u64, Json)> {
+    let start = Instant::now();
+    loop {
+        let mut traces = Vec::new();
+        for seq in 0..20u64 {
+            let url = format!("http://127.0.0.1:{port}/scheduler/txn-trace?seq-num={seq}");
+            let r = reqwest::get(&url).await.expect("GET txn-trace");
+            if r.status() == 200 {
+                traces.push((seq, r.json().await.expect("json")));
+            }
+        }
+        if done(&traces) {
+            return traces;
+        }
+        assert!(start.elapsed() < DEADLINE, "traces kept: {traces:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_transaction_is_a_trace_of_its_own() {
+    let s = setup("retrytrace", &[]).await;
+    // The first create fails with a transient retval, so the scheduler retries it.
+    s.sim
+        .fail(vpp_sim::FailSpec {
+            name: "create_loopback".to_owned(),
+            count: Some(1),
+            retval: -77,
+        })
+        .expect("fail knob");
+    let key = "config/vpp/v2/interfaces/lo7";
+    s.store
+        .put(
+            key,
+            r#"{"name":"lo7","type":"SOFTWARE_LOOPBACK","enabled":true}"#,
+        )
+        .await;
+    common::eventually("lo7 in vpp-sim after the retry", || {
+        cli(&s.sim, "show interface").contains("loop")
+    })
+    .await;
+    // The change's transaction and the retry's, found among the kept traces by their roots
+    // (a Linux host event may add downstream resyncs in between, so no fixed numbers).
+    let traces = kept_traces(s.port, |t| {
+        t.iter().any(|(_, j)| j["name"] == "scheduler_retry")
+    })
+    .await;
+    let (_, change) = traces
+        .iter()
+        .find(|(_, j)| j["name"] == "connector_change" && j["fields"]["key"] == key)
+        .expect("the change's trace");
+    assert!(
+        change.to_string().contains("\"retval\":-77"),
+        "the failed request's retval in the change's trace: {change}"
+    );
+    let (seq, retry) = traces
+        .iter()
+        .find(|(_, j)| j["name"] == "scheduler_retry")
+        .expect("the retry's trace");
+    assert_eq!(retry["fields"]["txn_seq"], *seq);
+    let op = &retry["children"][0];
+    assert_eq!(op["name"], "descriptor_op", "{retry}");
+    assert_eq!(op["fields"]["key"], key);
+    assert_eq!(
+        op["children"][0]["fields"]["msg"], "create_loopback",
+        "{retry}"
+    );
+    assert_eq!(op["children"][0]["fields"]["retval"], 0, "{retry}");
+}
+
 #[cfg(feature = "otlp")]
 mod otlp {
     //! A tiny OTLP/HTTP collector double: accepts `POST /v1/traces` with protobuf bodies and
