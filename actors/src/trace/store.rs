@@ -154,10 +154,19 @@ pub struct TraceLayer {
     store: TraceStore,
 }
 
+/// At most this many spans are kept per trace (a full resync of a large configuration makes
+/// one span per VPP request); further children are dropped and counted in the parent's
+/// `dropped_spans` field.
+pub const MAX_SPANS_PER_TRACE: usize = 5000;
+
 /// A span being built, kept in its extensions.
 struct Building {
     node: SpanNode,
     opened: Instant,
+    /// Spans in `node`'s subtree, itself included.
+    size: usize,
+    /// Spans of children dropped over [`MAX_SPANS_PER_TRACE`].
+    dropped: u64,
 }
 
 struct FieldVisitor<'a>(&'a mut BTreeMap<String, serde_json::Value>);
@@ -208,6 +217,8 @@ where
                 children: Vec::new(),
             },
             opened: Instant::now(),
+            size: 1,
+            dropped: 0,
         });
     }
 
@@ -226,10 +237,19 @@ where
         let mut node = b.node;
         node.duration_us = u64::try_from(b.opened.elapsed().as_micros()).unwrap_or(u64::MAX);
         node.children.sort_by_key(|c| c.start_us);
+        if b.dropped > 0 {
+            node.fields
+                .insert("dropped_spans".to_owned(), b.dropped.into());
+        }
         match span.parent() {
             Some(parent) => {
                 if let Some(pb) = parent.extensions_mut().get_mut::<Building>() {
-                    pb.node.children.push(node);
+                    if pb.size + b.size > MAX_SPANS_PER_TRACE {
+                        pb.dropped += b.size as u64 + b.dropped;
+                    } else {
+                        pb.size += b.size;
+                        pb.node.children.push(node);
+                    }
                 }
             }
             None => {
@@ -290,6 +310,24 @@ mod tests {
             "{}",
             t.to_text()
         );
+    }
+
+    #[test]
+    fn a_huge_trace_is_capped_and_says_how_many_spans_it_dropped() {
+        let store = TraceStore::new(1);
+        let sub = tracing_subscriber::registry().with(store.layer());
+        let extra = 7;
+        tracing::subscriber::with_default(sub, || {
+            let txn = info_span!("scheduler_txn", txn_seq = 1u64);
+            let _e = txn.enter();
+            for _ in 0..MAX_SPANS_PER_TRACE + extra {
+                drop(info_span!("vpp_request"));
+            }
+        });
+        let t = store.by_txn_seq(1).expect("trace");
+        assert_eq!(t.walk().len(), MAX_SPANS_PER_TRACE);
+        let dropped = t.fields["dropped_spans"].as_u64();
+        assert_eq!(dropped, Some(extra as u64 + 1));
     }
 
     #[test]
