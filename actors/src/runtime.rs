@@ -277,10 +277,7 @@ fn start_stats_publisher(
 
 /// The store interface state goes to: the first of vpp-ifplugin's `status-publishers` the agent
 /// has, or (none listed, our default where Ligato publishes nothing) the first store.
-fn publish_to(
-    cfg: &AgentConfig,
-    agent: &Agent,
-) -> Option<actix::Recipient<crate::msg::WriteKeys>> {
+fn publish_to(cfg: &AgentConfig, agent: &Agent) -> Option<actix::Recipient<crate::msg::WriteKeys>> {
     let publishers = &cfg.vpp_ifplugin.config.status_publishers;
     let name = |p: &config::StatusPublisher| match p {
         config::StatusPublisher::Etcd => "etcd",
