@@ -551,3 +551,87 @@ async fn a_key_set_by_a_store_and_over_the_api_is_a_visible_conflict() {
     })
     .await;
 }
+
+/// `curl` against the agent's HTTPS endpoint: (exit success, body).
+fn curl(args: &[&str]) -> (bool, String) {
+    let out = std::process::Command::new("curl")
+        .args(["-s", "--max-time", "5"])
+        .args(args)
+        .output()
+        .expect("run curl");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_with_client_certificates() {
+    let pki = connectors::testkit::pki::TestPki::generate().expect("pki");
+    let (ca, cert, key) = (
+        pki.ca.display().to_string(),
+        pki.client_cert.display().to_string(),
+        pki.client_key.display().to_string(),
+    );
+    let conf = |port: u16| {
+        format!(
+            "endpoint: 127.0.0.1:{port}\nserver-cert-file: {}\nserver-key-file: {}\nclient-cert-files: [\"{}\"]\n",
+            pki.server_cert.display(),
+            pki.server_key.display(),
+            pki.ca.display()
+        )
+    };
+    let s = setup("https", Some(&conf)).await;
+    let base = s.api.base.replace("http://", "https://");
+    let liveness = format!("{base}/liveness");
+    // A client with a certificate signed by the configured CA gets answers.
+    poll("the https server", || async {
+        let (ok, body) = curl(&["--cacert", &ca, "--cert", &cert, "--key", &key, &liveness]);
+        (ok && body.contains("\"state\"")).then_some(())
+    })
+    .await;
+    let (ok, body) = curl(&[
+        "--cacert",
+        &ca,
+        "--cert",
+        &cert,
+        "--key",
+        &key,
+        &format!("{base}/info/version"),
+    ]);
+    assert!(ok && body.contains("vpp-agent"), "{body}");
+    // No client certificate, a server not trusted, or plain HTTP: refused.
+    assert!(
+        !curl(&["--cacert", &ca, &liveness]).0,
+        "no client certificate"
+    );
+    let other = pki.other_ca.display().to_string();
+    assert!(
+        !curl(&[
+            "--cacert", &other, "--cert", &cert, "--key", &key, &liveness
+        ])
+        .0,
+        "server certificate not signed by the CA the client trusts"
+    );
+    let (_, plain) = curl(&[&format!("{}/liveness", s.api.base)]);
+    assert!(!plain.contains("\"state\""), "plain HTTP served: {plain}");
+}
+
+#[test]
+fn a_missing_certificate_file_is_named() {
+    let cfg = actors::rest::ServerConfig {
+        endpoint: "127.0.0.1:0".into(),
+        basic_auth: Vec::new(),
+        server_cert_file: "/nonexistent/server.pem".into(),
+        server_key_file: "/nonexistent/server.key".into(),
+        client_cert_files: Vec::new(),
+    };
+    let err = actors::rest::tls::server_config(&cfg)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(
+        err.contains("server-cert-file /nonexistent/server.pem"),
+        "{err}"
+    );
+}

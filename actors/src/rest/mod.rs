@@ -16,13 +16,16 @@
 //! Scheduler views are asked by message and wait behind a running transaction; liveness,
 //! readiness and metrics read `watch` snapshots and never wait for VPP or a store.
 //!
-//! Deliberately not here: TLS (a configured server certificate is refused at start, rather
-//! than served as plain HTTP), token auth and the rate limiter.
+//! TLS (Ligato's `server-cert-file`/`server-key-file`, and `client-cert-files` for mutual TLS)
+//! is rustls with ring, see [`tls`].
+//!
+//! Deliberately not here: token auth and the rate limiter.
 
 pub mod agent;
 pub mod basic_auth;
 pub mod configuration;
 pub mod scheduler;
+pub mod tls;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -150,8 +153,12 @@ pub struct ServerConfig {
     pub endpoint: String,
     /// `user:password` pairs; empty means no auth.
     pub basic_auth: Vec<String>,
-    /// TLS is not supported: a non-empty certificate file refuses to start.
+    /// TLS: the server's certificate chain and key (PEM); both empty serves plain HTTP.
     pub server_cert_file: String,
+    pub server_key_file: String,
+    /// CA certificates (PEM) client certificates must be signed by; empty: no client
+    /// certificate is asked for.
+    pub client_cert_files: Vec<String>,
 }
 
 impl ServerConfig {
@@ -160,6 +167,8 @@ impl ServerConfig {
             endpoint: cfg.endpoint.clone(),
             basic_auth: cfg.client_basic_auth.clone(),
             server_cert_file: cfg.server_cert_file.clone(),
+            server_key_file: cfg.server_key_file.clone(),
+            client_cert_files: cfg.client_cert_files.clone(),
         }
     }
 }
@@ -175,9 +184,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 /// Binds the server and returns it with the bound address; the caller spawns the server
 /// future in the actix system (it serves until the system stops).
 pub fn bind(cfg: &ServerConfig, state: RestState) -> anyhow::Result<(Server, SocketAddr)> {
-    if !cfg.server_cert_file.is_empty() {
-        anyhow::bail!("tls (server-cert-file) is not supported by the rest server");
-    }
+    let tls = tls::server_config(cfg)?;
     let auth = basic_auth::Credentials::new(&cfg.basic_auth);
     let server = actix_web::HttpServer::new(move || {
         let auth = auth.clone();
@@ -190,8 +197,11 @@ pub fn bind(cfg: &ServerConfig, state: RestState) -> anyhow::Result<(Server, Soc
             .configure(routes)
     })
     .workers(1)
-    .disable_signals()
-    .bind(&cfg.endpoint)?;
+    .disable_signals();
+    let server = match tls {
+        Some(tls) => server.bind_rustls_0_23(&cfg.endpoint, tls)?,
+        None => server.bind(&cfg.endpoint)?,
+    };
     let addr = server
         .addrs()
         .first()
@@ -257,17 +267,19 @@ mod tests {
             endpoint: "127.0.0.1:0".to_owned(),
             basic_auth: Vec::new(),
             server_cert_file: cert.to_owned(),
+            server_key_file: String::new(),
+            client_cert_files: Vec::new(),
         }
     }
 
     #[actix_rt::test]
-    async fn tls_is_refused_rather_than_served_plain() {
+    async fn a_certificate_without_its_key_is_refused_rather_than_served_plain() {
         let err = bind(&server_config("server.crt"), state())
             .err()
             .map(|e| e.to_string());
         assert_eq!(
             err.as_deref(),
-            Some("tls (server-cert-file) is not supported by the rest server")
+            Some("http server-cert-file server.crt is set but server-key-file is not")
         );
     }
 
