@@ -156,8 +156,8 @@ impl SchedulerActor {
             return;
         }
         let (mut pending, mut failed) = (0, 0);
-        for s in self.core.status_by_prefix("").unwrap_or_default() {
-            match s.value.state {
+        for state in self.core.top_level_states() {
+            match state {
                 ValueState::Pending => pending += 1,
                 ValueState::Failed | ValueState::Retrying => failed += 1,
                 _ => {}

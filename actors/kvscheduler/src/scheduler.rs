@@ -374,6 +374,17 @@ impl Scheduler {
         Ok(found)
     }
 
+    /// The state of every top-level (non-derived) value, unordered: what
+    /// [`Scheduler::status_by_prefix`] with an empty prefix reports, without sorting keys or
+    /// building statuses (for gauges counted after every transaction).
+    pub fn top_level_states(&self) -> impl Iterator<Item = ValueState> + '_ {
+        self.graph
+            .nodes
+            .iter()
+            .filter(|(_, n)| !n.is_derived())
+            .map(|(_, n)| n.state)
+    }
+
     /// The desired value of `key` (NB or derived), if any.
     pub fn desired(&self, key: &Key) -> Option<&Value> {
         self.graph.nodes.get(key)?.desired.as_ref()

@@ -180,6 +180,21 @@ fn run_step(s: &mut Scheduler, dp: &FakeDp, clock: &ManualClock, step: Step) -> 
             errs.push("dry-run changed value states".to_owned());
         }
     }
+    // The cheap gauge count agrees with the full status listing.
+    let mut listed: Vec<i32> = s
+        .status_by_prefix("")
+        .map_err(|e| e.to_string())?
+        .iter()
+        .map(|b| b.value.state as i32)
+        .collect();
+    let mut counted: Vec<i32> = s.top_level_states().map(|st| st as i32).collect();
+    listed.sort_unstable();
+    counted.sort_unstable();
+    if listed != counted {
+        errs.push(format!(
+            "top_level_states {counted:?} differ from status_by_prefix(\"\") {listed:?}"
+        ));
+    }
     for (k, want) in &step.expect.states {
         let got = s.value_status(&Key::from(k.as_str())).state.as_str_name();
         if got != want {
