@@ -15,8 +15,8 @@ use common::{
     AgentProcess, BD, FIB, FIB_MAC, FIB_VALUE, FileStore, KvStore, Store, cli, converges,
     eventually, fib, fib_macs,
 };
-use connectors::testkit::servers::{EtcdServer, RedisServer};
-use connectors::{EtcdBackend, EtcdOptions, RedisBackend, RedisOptions};
+use connectors::testkit::servers::EtcdServer;
+use connectors::{EtcdBackend, EtcdOptions};
 use vpp_sim::SimHandle;
 
 /// Lines of the agent's log that mention `needle`.
@@ -146,21 +146,10 @@ async fn bad_values_and_foreign_keys_in_etcd_are_reported_and_disturb_nothing() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_mib_values_in_redis_are_applied_or_rejected_without_disturbing_others() {
-    let redis = RedisServer::start().await.expect("redis");
     let dir = tempfile::tempdir().expect("tempdir");
     let sim = common::sim_in(dir.path());
-    common::write_config(
-        dir.path(),
-        "redis.conf",
-        &format!("endpoint: \"{}\"\n", redis.endpoint()),
-    );
     let label = common::label("big");
-    let store = KvStore::new(
-        RedisBackend::connect(RedisOptions::new(redis.endpoint()))
-            .await
-            .expect("client"),
-        &label,
-    );
+    let (_redis, store) = common::redis_store(dir.path(), &label).await;
     let mut agent = AgentProcess::start(
         dir.path(),
         &label,

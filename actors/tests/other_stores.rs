@@ -5,27 +5,14 @@
 
 mod common;
 
-use common::{AgentProcess, FileStore, KvStore};
-use connectors::testkit::servers::RedisServer;
-use connectors::{RedisBackend, RedisOptions};
+use common::{AgentProcess, FileStore};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seed_walkthrough_over_redis_into_vpp_sim() {
-    let redis = RedisServer::start().await.expect("redis");
     let dir = tempfile::tempdir().expect("tempdir");
     let sim = common::sim_in(dir.path());
-    common::write_config(
-        dir.path(),
-        "redis.conf",
-        &format!("endpoint: \"{}\"\n", redis.endpoint()),
-    );
     let label = common::label("seedredis");
-    let store = KvStore::new(
-        RedisBackend::connect(RedisOptions::new(redis.endpoint()))
-            .await
-            .expect("client"),
-        &label,
-    );
+    let (_redis, store) = common::redis_store(dir.path(), &label).await;
     let agent = AgentProcess::start(
         dir.path(),
         &label,

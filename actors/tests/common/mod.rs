@@ -236,6 +236,30 @@ pub trait Store {
     fn del(&self, key: &str) -> impl Future<Output = ()>;
 }
 
+/// A real redis-server, `redis.conf` in `dir` naming it, and a store writing under the prefix
+/// of `label` (for agents started with `--redis-config redis.conf`).
+pub async fn redis_store(
+    dir: &Path,
+    label: &str,
+) -> (
+    connectors::testkit::servers::RedisServer,
+    KvStore<connectors::RedisBackend>,
+) {
+    let redis = connectors::testkit::servers::RedisServer::start()
+        .await
+        .expect("redis");
+    write_config(
+        dir,
+        "redis.conf",
+        &format!("endpoint: \"{}\"\n", redis.endpoint()),
+    );
+    let backend =
+        connectors::RedisBackend::connect(connectors::RedisOptions::new(redis.endpoint()))
+            .await
+            .expect("client");
+    (redis, KvStore::new(backend, label))
+}
+
 /// A store written through a connectors backend (etcd, redis) under `prefix`.
 pub struct KvStore<B> {
     pub backend: B,
